@@ -1,0 +1,1 @@
+"""Adapters: the only modules that touch files, nbformat, papermill, Git, SQLite or Kestra."""

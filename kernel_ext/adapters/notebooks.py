@@ -1,0 +1,83 @@
+"""Reading and writing .ipynb files (nbformat at the edge; the core sees NotebookSource)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..core.notebook import Cell, CellKind, NotebookSource
+from ..errors import NotebookError, Problem
+from .files import MAX_NOTEBOOK_BYTES, atomic_write, read_text
+
+_NBFORMAT_HINT = "open and save it in JupyterLab, or run: jupyter nbconvert --to notebook --nbformat 4 --inplace FILE"
+
+
+def _source(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else value if isinstance(value, str) else ""
+
+
+def notebook_from_text(text: str, display: str) -> NotebookSource:
+    """Parse notebook JSON into cells. Only what nbops reads is checked here; full nbformat
+    validation happens when nbops writes a notebook."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc.msg} (column {exc.colno})",
+                                              line=exc.lineno, hint="was the file cut short or edited by hand?")]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        version = data.get("nbformat") if isinstance(data, dict) else None
+        hint = _NBFORMAT_HINT if version is not None else "a notebook is a JSON object with a 'cells' list"
+        raise NotebookError(display, [Problem(f"not an nbformat 4 notebook (nbformat {version})", hint=hint)])
+    if data.get("nbformat") != 4:
+        raise NotebookError(display, [Problem(f"notebook is nbformat {data.get('nbformat')}, nbops reads nbformat 4",
+                                              hint=_NBFORMAT_HINT)])
+    return NotebookSource(display, tuple(_cell(i, c, display) for i, c in enumerate(data["cells"])))
+
+
+def _cell(index: int, cell: Any, display: str) -> Cell:
+    if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+        raise NotebookError(display, [Problem("a cell without a valid cell_type", cell=index)])
+    metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+    tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
+    return Cell(index, CellKind(cell["cell_type"]), _source(cell.get("source")), tuple(str(t) for t in tags))
+
+
+def read_notebook(path: Path, display: str) -> NotebookSource:
+    return notebook_from_text(read_text(path, MAX_NOTEBOOK_BYTES, display), display)
+
+
+def _nbformat():
+    import nbformat  # lazy: writing notebooks is rare and nbformat is slow to import
+
+    return nbformat
+
+
+def add_tag(path: Path, cell_indices: Iterable[int], tag: str) -> None:
+    """Add ``tag`` to the given cells' metadata, keeping everything else; atomic."""
+    nbformat = _nbformat()
+    node = nbformat.reads(read_text(path, MAX_NOTEBOOK_BYTES), as_version=nbformat.NO_CONVERT)
+    for index in cell_indices:
+        tags = node.cells[index].metadata.setdefault("tags", [])
+        if tag not in tags:
+            tags.append(tag)
+    atomic_write(path, nbformat.writes(node) + "\n")
+
+
+def write_new_notebook(path: Path, cells: Sequence[tuple[str, str, Sequence[str]]], kernel: str) -> None:
+    """A new nbformat 4 notebook from (kind, source, tags) triples, validated before it is written."""
+    nbformat = _nbformat()
+    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+            "raw": nbformat.v4.new_raw_cell}
+    node = nbformat.v4.new_notebook()
+    node.metadata["kernelspec"] = {"name": kernel, "display_name": "Python 3", "language": "python"}
+    node.metadata["language_info"] = {"name": "python"}
+    for kind, source, tags in cells:
+        cell = make[kind](source)
+        if tags:
+            cell.metadata["tags"] = list(tags)
+        cell.pop("id", None)  # deterministic bytes: no random cell ids
+        node.cells.append(cell)
+    node.nbformat_minor = 4  # cell ids start at 4.5; nbops writes none, so the same input gives the same file
+    nbformat.validate(node)
+    atomic_write(path, nbformat.writes(node) + "\n")

@@ -1,0 +1,262 @@
+"""Notebook → Kestra flow: header + parameters cell + defaults → validated flow document."""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Problem
+from .header import Header, parse_header
+from .kestra_schema import NAMESPACE
+from .mapping import flow_from_dict, flow_to_dict, input_from_dict, input_to_dict, retry_from_dict, trigger_from_dict
+from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Task, Trigger, frozen_map
+from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
+from .options import Options
+from .params import Parameter, parse_parameters
+from .requirements import requirement_problem
+from .tasks import SAFE_FILE_NAME, notebook_task, parallel_task
+from .validate import flow_problems
+
+_NAMESPACE_RE = re.compile(NAMESPACE)
+StepLoader = Callable[[str], "NotebookSource | None"]  # step path (relative to the notebook) → notebook
+
+
+def no_steps(path: str) -> NotebookSource | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The result of converting one notebook; ``document`` is None when there are problems."""
+
+    notebook: NotebookSource
+    problems: tuple[Problem, ...]
+    document: dict[str, Any] | None = None
+    flow: Flow | None = None
+    flow_path: str | None = None  # repository-relative path of the YAML file
+    header: Header = field(default_factory=Header)
+    parameters: tuple[Parameter, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def snake_case(name: str) -> str:
+    """``Sales Report-2024`` → ``sales_report_2024``; ``dailyKPIs`` → ``daily_kpis``."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", spaced).strip("_").lower()
+
+
+def namespace_for(notebook_path: str, options: Options) -> tuple[str, str]:
+    """(namespace, folder inside notebooks/) from where the notebook lives."""
+    root = options.notebooks.strip("/") + "/"
+    relative = notebook_path.removeprefix(root) if notebook_path.startswith(root) else notebook_path
+    folder = relative.rpartition("/")[0]
+    parts = [options.namespace, *folder.split("/")] if folder else [options.namespace]
+    return ".".join(parts), folder
+
+
+def flow_file(namespace: str, flow_id: str, options: Options) -> str:
+    """``_flows/[child/path/]<id>.yml``: the layout PushFlows writes and SyncFlows reads."""
+    child = namespace.removeprefix(options.namespace).strip(".").replace(".", "/")
+    return "/".join(p for p in (options.flows.strip("/"), child, f"{flow_id}.yml") if p)
+
+
+def _find_cells(notebook: NotebookSource) -> tuple[Cell | None, Cell | None, list[Problem]]:
+    headers = [c for c in notebook.cells if c.is_header]
+    params = [c for c in notebook.cells if c.kind is CellKind.CODE and PARAMETERS_TAG in c.tags]
+    problems = []
+    if len(headers) > 1:
+        problems.append(Problem(f"{len(headers)} %%flow cells (cells {', '.join(str(c.index) for c in headers)})",
+                                cell=headers[1].index, hint="keep one %%flow header cell per notebook"))
+    if len(params) > 1:
+        problems.append(Problem(f"{len(params)} cells tagged 'parameters' "
+                                f"(cells {', '.join(str(c.index) for c in params)})",
+                                cell=params[1].index, hint="papermill uses one parameters cell: merge them"))
+    return (headers[0] if headers else None), (params[0] if params else None), problems
+
+
+def parameters_of(notebook: NotebookSource) -> tuple[list[Parameter], list[Problem]]:
+    _, cell, problems = _find_cells(notebook)
+    if cell is None:
+        return [], problems
+    params, found = parse_parameters(cell.source)
+    return params, problems + [p.located(cell=cell.index) for p in found]
+
+
+def _description(header: Header, notebook: NotebookSource) -> str | None:
+    if header.description:
+        return header.description
+    first = next((c for c in notebook.cells if c.kind is CellKind.MARKDOWN and c.source.strip()), None)
+    return first.source.strip() if first else None
+
+
+def _input(param: Parameter) -> Input:
+    defaults = param.value if param.has_default and not param.optional else None
+    if param.type is InputType.JSON and defaults is not None:
+        defaults = json.dumps(defaults, ensure_ascii=False)  # Kestra reads JSON defaults as text
+    if isinstance(defaults, tuple):
+        defaults = list(defaults)
+    return Input(param.name, param.type, description=param.description, required=not param.optional,
+                 defaults=defaults, item_type=param.item_type if param.type is InputType.ARRAY else None,
+                 values=param.choices)
+
+
+def _inputs(params: list[Parameter], header: Header, cell: int | None) -> tuple[list[Input], list[Problem]]:
+    names = {p.name for p in params}
+    problems = [Problem(f"inputs.{name} overrides a parameter the parameters cell does not define",
+                        f"inputs.{name}", header.lines.get("inputs"), cell,
+                        "add the parameter to the cell tagged 'parameters' or remove the override")
+                for name in header.inputs if name not in names]
+    inputs = []
+    for param in params:
+        item = _input(param)
+        override = header.inputs.get(param.name)
+        if override:
+            item = input_from_dict({**input_to_dict(item), **override})
+        inputs.append(item)
+    return inputs, problems
+
+
+def _triggers(header: Header) -> list[Trigger]:
+    triggers: list[Trigger] = []
+    if header.schedule:
+        triggers.append(ScheduleTrigger("schedule", header.schedule, header.timezone))
+    if header.after:
+        triggers.append(FlowTrigger("upstream", header.after))
+    return triggers + [trigger_from_dict(t) for t in header.triggers]
+
+
+class _Build:
+    """Carries what building one notebook's tasks needs, and collects problems on the way."""
+
+    def __init__(self, notebook: NotebookSource, header: Header, options: Options, load_step: StepLoader,
+                 inputs: list[Input]):
+        self.notebook, self.header, self.options = notebook, header, options
+        paths = [p for group in header.steps for p in group.notebooks]
+        self.steps = {p: s for p in dict.fromkeys(paths) if (s := load_step(p)) is not None}
+        self.input_order = [i.id for i in inputs]
+        self.input_names = set(self.input_order)
+        self.problems: list[Problem] = []
+        self.used_ids: set[str] = set()
+        uses_nbops = notebook.imports_kernel_ext() or any(s.imports_kernel_ext() for s in self.steps.values())
+        self.requirements = list(dict.fromkeys([*options.requirements, *header.requirements,
+                                                *(["nbops"] if uses_nbops else [])]))
+        self.retry = retry_from_dict(header.retry) if header.retry else None
+
+    def problem(self, message: str, key: str | None = None, hint: str | None = None) -> None:
+        line = self.header.lines.get(key) if key else None
+        self.problems.append(Problem(message, key or "", line, self.header.cell, hint))
+
+    def unique_id(self, wanted: str) -> str:
+        candidate, n = wanted or "notebook", 1
+        while candidate in self.used_ids:
+            n += 1
+            candidate = f"{wanted}_{n}"
+        self.used_ids.add(candidate)
+        return candidate
+
+    def task(self, task_id: str, file_name: str, params: list[str]) -> Task:
+        if not SAFE_FILE_NAME.match(file_name):
+            self.problem(f"notebook path {file_name!r} has characters Kestra commands cannot carry safely",
+                         hint="rename it with letters, digits, '_', '-', '.', spaces and '/' only")
+        return notebook_task(self.unique_id(task_id), file_name, params, self.options, image=self.header.image,
+                             requirements=self.requirements, retry=self.retry, timeout=self.header.timeout,
+                             files=self.header.files)
+
+    def step_task(self, path: str) -> Task | None:
+        source = self.steps.get(path)
+        if source is None:
+            self.problem(f"step notebook {path!r} was not found next to this notebook", "steps")
+            return None
+        params, found = parameters_of(source)
+        for p in found:
+            self.problem(f"step {path}: {p.message}", "steps", p.hint)
+        return self.task(snake_case(source.stem), path, [p.name for p in params if p.name in self.input_names])
+
+    def tasks(self, file_name: str) -> list[Task]:
+        if not self.header.steps:
+            return [self.task("run_notebook", file_name, self.input_order)]
+        tasks: list[Task] = []
+        for group in self.header.steps:
+            children = [t for t in (self.step_task(p) for p in group.notebooks) if t is not None]
+            if group.parallel and children:
+                tasks.append(parallel_task(self.unique_id(f"parallel_{len(tasks) + 1}"), children))
+            else:
+                tasks.extend(children)
+        return tasks
+
+
+def _outputs(header: Header, last_task: str | None, build: _Build) -> list[Output]:
+    outputs = []
+    for name, spec in header.outputs.items():
+        spec = {"type": spec} if isinstance(spec, str) else spec
+        kind = spec.get("type", "STRING")
+        if kind not in InputType.__members__:
+            build.problem(f"output {name!r} has unknown type {kind!r}", "outputs")
+            continue
+        value = spec.get("value", f"{{{{ outputs.{last_task}.vars.{name} }}}}")
+        outputs.append(Output(name, InputType(kind), value, spec.get("description")))
+    return outputs
+
+
+def _last_notebook_task(tasks: list[Task]) -> str | None:
+    if not tasks:
+        return None
+    last = tasks[-1]
+    return last.tasks[-1].id if last.tasks else last.id
+
+
+def _identity(notebook: NotebookSource, header: Header, options: Options) -> tuple[str, str, str, list[Problem]]:
+    """(flow id, namespace, notebook file name inside its namespace folder, problems)."""
+    namespace, folder = namespace_for(notebook.path, options)
+    problems = []
+    if not _NAMESPACE_RE.match(namespace):
+        problems.append(Problem(f"folder {folder!r} cannot be part of a Kestra namespace ({namespace!r})",
+                                hint="use lowercase letters, digits, '_' and '-' in folder names under "
+                                     f"{options.notebooks}/"))
+    if header.namespace and header.namespace != namespace:
+        problems.append(Problem(f"namespace {header.namespace!r} differs from {namespace!r}, which the notebook's "
+                                "folder gives", "namespace", header.lines.get("namespace"), header.cell,
+                                f"remove namespace, or move the notebook to the folder of {header.namespace!r} "
+                                "(Kestra's SyncFlows derives namespaces from folders)"))
+    flow_id = header.id or snake_case(notebook.stem)
+    if not flow_id:
+        problems.append(Problem(f"no flow id can be made from the file name {notebook.stem!r}",
+                                hint="set id: in the %%flow cell"))
+    return flow_id, namespace, notebook.path.rpartition("/")[2], problems
+
+
+def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = no_steps) -> Conversion:
+    """Convert one notebook; ``load_step`` gives the notebooks its ``steps`` name (None if missing)."""
+    header_cell, _, problems = _find_cells(notebook)
+    namespace_guess = namespace_for(notebook.path, options)[0]
+    header, found = parse_header(header_cell, namespace_guess)
+    params, param_problems = parameters_of(notebook)
+    problems += found + [p for p in param_problems if p not in problems]
+    if problems:
+        return Conversion(notebook, tuple(problems), header=header)
+    flow_id, namespace, file_name, found = _identity(notebook, header, options)
+    inputs, input_problems = _inputs(params, header, header.cell)
+    build = _Build(notebook, header, options, load_step, inputs)
+    for requirement in header.requirements:
+        if (why := requirement_problem(requirement)) is not None:
+            build.problem(why, "requirements", "write one PEP 508 requirement per entry, e.g. pandas>=2")
+    tasks = build.tasks(file_name)
+    flow = Flow(flow_id, namespace, tuple(tasks), _description(header, notebook), frozen_map(header.labels),
+                tuple(inputs), triggers=tuple(_triggers(header)),
+                outputs=tuple(_outputs(header, _last_notebook_task(tasks), build)))
+    problems = found + input_problems + build.problems
+    if problems:
+        return Conversion(notebook, tuple(problems), header=header, parameters=tuple(params))
+    document = {**flow_to_dict(flow), **header.kestra}
+    flow_found = flow_problems(document)
+    if flow_found:
+        where = header.cell
+        return Conversion(notebook, tuple(p.located(cell=where) for p in flow_found), header=header,
+                          parameters=tuple(params))
+    return Conversion(notebook, (), document, flow_from_dict(document), flow_file(namespace, flow_id, options),
+                      header, tuple(params))

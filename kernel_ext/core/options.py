@@ -1,0 +1,36 @@
+"""The one options object: ``[tool.nbops]`` in pyproject.toml, with embedded defaults."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Options:
+    namespace: str = "company.team"  # root namespace: notebooks/ maps to it, sub-folders to children
+    notebooks: str = "notebooks"  # folder of flow notebooks, relative to the repository root
+    flows: str = "_flows"  # folder of Kestra flows (SyncFlows' gitDirectory)
+    image: str = "python:3.12-slim"  # containerImage of generated tasks
+    kernel: str = "python3"  # kernel papermill starts, locally and in Kestra
+    requirements: tuple[str, ...] = ("papermill", "ipykernel")  # installed before each notebook task
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any], source: str = "pyproject.toml") -> Options:
+        """Options from a ``[tool.nbops]`` table; unknown keys and wrong types are errors."""
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            if key not in known:
+                raise ConfigError(f"[tool.nbops] has unknown key {key!r}", file=source,
+                                  hint="known keys: " + ", ".join(known))
+            default = getattr(cls, key)
+            if isinstance(default, tuple):
+                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    raise ConfigError(f"[tool.nbops] {key} must be a list of strings", file=source)
+                value = tuple(value)
+            elif not isinstance(value, str) or not value:
+                raise ConfigError(f"[tool.nbops] {key} must be a non-empty string", file=source)
+            values[key] = value
+        return cls(**values)

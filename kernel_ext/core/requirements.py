@@ -1,0 +1,16 @@
+"""Checks for the ``requirements`` a flow installs (they end up in a pip requirements file)."""
+from __future__ import annotations
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+
+def requirement_problem(text: str) -> str | None:
+    """Why ``text`` is not a plain PEP 508 requirement, or None. Options such as ``-e`` or
+    ``--index-url`` are refused: in a requirements file they would change where pip installs from."""
+    if text.lstrip().startswith("-") or "\n" in text or "{{" in text:
+        return f"requirement {text!r} is not a package requirement"
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        return f"requirement {text!r} is not valid: {exc}"
+    return None

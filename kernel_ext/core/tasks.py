@@ -1,0 +1,57 @@
+"""The Kestra tasks that run notebooks with papermill (kestra-reference.md §5).
+
+User values never reach the shell line: parameters travel in ``params.json`` (a Pebble template of
+``toJson`` filters over the flow's inputs) and requirements in ``requirements.txt``, both passed as
+``inputFiles``; the only command-line words are fixed flags and shell-quoted file names.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+
+from .model import Retry, Task, frozen_map
+from .options import Options
+
+COMMANDS = "io.kestra.plugin.scripts.python.Commands"
+PARALLEL = "io.kestra.plugin.core.flow.Parallel"
+PARAMS_FILE = "params.json"
+REQUIREMENTS_FILE = "requirements.txt"
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ ./-]*\Z")
+
+
+def params_template(names: Sequence[str]) -> str:
+    """A JSON object Kestra renders from the flow's inputs: one ``toJson`` per parameter."""
+    fields = ", ".join(f'"{name}": {{{{ inputs.{name} | toJson }}}}' for name in names)
+    return "{" + fields + "}"
+
+
+def papermill_command(notebook: str, output: str, kernel: str, with_params: bool) -> str:
+    words = ["papermill", notebook, output, "--kernel", kernel]
+    if with_params:
+        words += ["--parameters_file", PARAMS_FILE]
+    words += ["--stdout-file", "/dev/stdout", "--no-progress-bar", "--log-level", "WARNING"]
+    return shlex.join(words)
+
+
+def notebook_task(task_id: str, notebook: str, params: Sequence[str], options: Options, *, image: str | None,
+                  requirements: Sequence[str], retry: Retry | None, timeout: str | None,
+                  files: Sequence[str] = ()) -> Task:
+    """One Commands task running ``notebook`` (a namespace-file path) with papermill."""
+    output = f"{task_id}.output.ipynb"
+    input_files = {REQUIREMENTS_FILE: "".join(f"{r}\n" for r in requirements)}
+    if params:
+        input_files[PARAMS_FILE] = params_template(params)
+    properties = {
+        "containerImage": image or options.image,
+        "namespaceFiles": {"enabled": True, "include": list(dict.fromkeys([notebook, *files]))},
+        "inputFiles": dict(sorted(input_files.items())),
+        "beforeCommands": [f"pip install --quiet --requirement {REQUIREMENTS_FILE}"],
+        "commands": [papermill_command(notebook, output, options.kernel, bool(params))],
+        "outputFiles": [output],
+    }
+    return Task(task_id, COMMANDS, frozen_map(properties), retry=retry, timeout=timeout)
+
+
+def parallel_task(task_id: str, children: Sequence[Task]) -> Task:
+    return Task(task_id, PARALLEL, tasks=tuple(children))

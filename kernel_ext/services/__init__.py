@@ -1,0 +1,1 @@
+"""Services: what the CLI, the magics, the panel and the MkDocs plugin all call."""

@@ -1,0 +1,107 @@
+"""``nbops check``, the CI gate: valid notebooks and flows, no drift, no orphans, headers tagged."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from ..adapters.files import MAX_FLOW_BYTES, read_text
+from ..adapters.project import Project
+from ..core.emit import generated_source, render_flow
+from ..core.validate import parse_flow_text
+from ..errors import NbopsError, Problem
+from .convert import convert_all
+
+
+class Failure(IntEnum):
+    """Exit codes of ``nbops check``; with several kinds, the lowest (most basic) one wins."""
+
+    INVALID = 3  # a notebook does not convert, or a flow file breaks Kestra's rules
+    DRIFT = 4  # a generated flow differs from what its notebook converts to, or is missing
+    ORPHAN = 5  # a generated flow whose notebook is gone
+    UNTAGGED = 6  # a header or %load_ext cell papermill would run (no skip-execution tag)
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Failure
+    file: str
+    problems: tuple[Problem, ...] = ()
+    diff: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind.name.lower(), "file": self.file}
+        if self.problems:
+            out["problems"] = [p.to_json() for p in self.problems]
+        if self.diff:
+            out["diff"] = self.diff
+        return out
+
+
+@dataclass
+class CheckReport:
+    findings: list[Finding] = field(default_factory=list)
+    notebooks: int = 0
+    flows: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return min((f.kind for f in self.findings), default=0)
+
+
+def _diff(old: str, new: str, path: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                        f"{path} (committed)", f"{path} (from notebook)"))
+
+
+def check(project: Project) -> CheckReport:
+    report = CheckReport()
+    expected: dict[str, str] = {}
+    conversions = convert_all(project)
+    report.notebooks = len(conversions)
+    failed = {conv.notebook.path for conv in conversions if not conv.ok}
+    for conv in conversions:
+        if not conv.ok:
+            report.findings.append(Finding(Failure.INVALID, conv.notebook.path, conv.problems))
+            continue
+        assert conv.flow_path is not None and conv.document is not None
+        expected[conv.flow_path] = render_flow(conv.document, conv.notebook.path)
+        if cells := conv.notebook.cells_needing_skip_tag():
+            report.findings.append(Finding(Failure.UNTAGGED, conv.notebook.path, (Problem(
+                f"cells {list(cells)} lack the skip-execution tag, so papermill would run them",
+                hint="run nbops export, which adds the tag"),)))
+    _check_flow_files(project, expected, failed, report)
+    return report
+
+
+def _check_flow_files(project: Project, expected: dict[str, str], failed: set[str], report: CheckReport) -> None:
+    """Drift and orphans among generated files (a file whose notebook failed to convert is left to
+    that notebook's INVALID finding); hand-written flows are validated."""
+    present = set()
+    for path in project.flow_paths():
+        name = project.relative(path)
+        present.add(name)
+        report.flows += 1
+        try:
+            text = read_text(path, MAX_FLOW_BYTES, name)
+        except NbopsError as exc:
+            report.findings.append(Finding(Failure.INVALID, name, (Problem(exc.message, hint=exc.hint),)))
+            continue
+        source = generated_source(text)
+        if name in expected:
+            if text != expected[name]:
+                report.findings.append(Finding(Failure.DRIFT, name, (Problem(
+                    "differs from what its notebook converts to", hint="run nbops export and commit"),),
+                    _diff(text, expected[name], name)))
+        elif source is not None and source not in failed:
+            report.findings.append(Finding(Failure.ORPHAN, name, (Problem(
+                f"generated from {source}, which no longer produces this flow",
+                hint="delete the file, or restore the notebook"),)))
+        elif source is None:
+            _, problems = parse_flow_text(text)
+            if problems:
+                report.findings.append(Finding(Failure.INVALID, name, tuple(problems)))
+    for name in sorted(set(expected) - present):
+        report.findings.append(Finding(Failure.DRIFT, name, (Problem(
+            "is missing: its notebook has not been exported", hint="run nbops export and commit"),),
+            _diff("", expected[name], name)))

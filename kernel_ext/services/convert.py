@@ -1,0 +1,76 @@
+"""Read the project's notebooks and convert them (no writing): shared by export and check."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+from ..adapters.notebooks import read_notebook
+from ..adapters.project import Project
+from ..core.convert import Conversion, convert
+from ..core.notebook import NotebookSource
+from ..errors import InvalidError, NbopsError, Problem
+
+
+def _failed(display: str, problems: tuple[Problem, ...]) -> Conversion:
+    return Conversion(NotebookSource(display, ()), problems)
+
+
+def convert_notebook(project: Project, path: Path) -> Conversion:
+    """Read and convert one notebook; reading errors become the conversion's problems."""
+    display = project.relative(path)
+    try:
+        notebook = read_notebook(path, display)
+    except InvalidError as exc:
+        return _failed(display, exc.problems)
+    except NbopsError as exc:
+        return _failed(display, (Problem(exc.message, hint=exc.hint),))
+    folder = path.parent
+
+    def load_step(step: str) -> NotebookSource | None:
+        step_path = folder / step
+        try:
+            return read_notebook(step_path, project.relative(step_path)) if step_path.is_file() else None
+        except NbopsError:
+            return None  # reported as a missing/unreadable step by the converter
+
+    return convert(notebook, project.options, load_step)
+
+
+def expand_notebooks(project: Project, paths: list[Path] | None) -> list[Path]:
+    """Explicit files and folders → notebook files; nothing given → every flow notebook."""
+    if not paths:
+        return project.notebook_paths()
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += [p for p in project.notebook_paths() if p.resolve().is_relative_to(path.resolve())]
+        elif path.suffix == ".ipynb":
+            found.append(path)
+        else:
+            raise NbopsError("is not a notebook or a folder", file=str(path), hint="pass .ipynb files or folders")
+    return sorted(set(found), key=lambda p: project.relative(p))
+
+
+def convert_all(project: Project, paths: list[Path] | None = None) -> list[Conversion]:
+    """Convert notebooks in path order, then mark two notebooks that claim the same flow."""
+    conversions = [convert_notebook(project, p) for p in expand_notebooks(project, paths)]
+    return mark_collisions(conversions)
+
+
+def mark_collisions(conversions: list[Conversion]) -> list[Conversion]:
+    owners: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, conv in enumerate(conversions):
+        if conv.flow is not None:
+            owners[(conv.flow.namespace, conv.flow.id)].append(index)
+    result = list(conversions)
+    for (namespace, flow_id), indices in owners.items():
+        if len(indices) < 2:
+            continue
+        names = [conversions[i].notebook.path for i in indices]
+        for i in indices:
+            others = ", ".join(n for n in names if n != conversions[i].notebook.path)
+            problem = Problem(f"flow {namespace}.{flow_id} is also claimed by {others}", "id",
+                              hint="give one of them another id: in its %%flow cell")
+            result[i] = replace(conversions[i], problems=(problem,), document=None, flow=None, flow_path=None)
+    return result

@@ -1,0 +1,83 @@
+"""``nbops export``: notebooks → ``_flows/`` files, all validated before anything is written."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..adapters.files import MAX_FLOW_BYTES, read_text, write_if_changed
+from ..adapters.notebooks import add_tag
+from ..adapters.project import Project
+from ..core.convert import Conversion
+from ..core.emit import generated_source, render_flow
+from ..core.notebook import SKIP_TAG
+from ..errors import NbopsError, Problem
+from .convert import convert_all
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExportResult:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    tagged: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)  # notebook, cells given skip-execution
+    failed: list[Conversion] = field(default_factory=list)
+    aborted: bool = False  # failures and no --keep-going: nothing was written
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _owner_problem(project: Project, conv: Conversion) -> Problem | None:
+    """A flow file already there must be ours: generated from this very notebook."""
+    target = project.root / (conv.flow_path or "")
+    if not target.exists():
+        return None
+    try:
+        owner = generated_source(read_text(target, MAX_FLOW_BYTES, conv.flow_path))
+    except NbopsError as exc:
+        return Problem(exc.message, hint=exc.hint)
+    if owner == conv.notebook.path:
+        return None
+    what = f"generated from {owner}" if owner else "a hand-written flow"
+    return Problem(f"{conv.flow_path} already exists and is {what}", "id",
+                   hint="give this notebook another id, or move/delete that file")
+
+
+def plan_export(project: Project, paths: list[Path] | None = None) -> list[Conversion]:
+    """Every conversion, with ownership conflicts of the target files added as problems."""
+    planned = []
+    for conv in convert_all(project, paths):
+        problem = _owner_problem(project, conv) if conv.ok else None
+        planned.append(replace(conv, problems=(problem,), document=None) if problem else conv)
+    return planned
+
+
+def export(project: Project, paths: list[Path] | None = None, *, keep_going: bool = False,
+           dry_run: bool = False) -> ExportResult:
+    conversions = plan_export(project, paths)
+    result = ExportResult(failed=[c for c in conversions if not c.ok])
+    if result.failed and not keep_going:
+        result.aborted = True
+        return result
+    for conv in conversions:
+        if conv.ok:
+            _apply(project, conv, result, dry_run)
+    return result
+
+
+def _apply(project: Project, conv: Conversion, result: ExportResult, dry_run: bool) -> None:
+    assert conv.document is not None and conv.flow_path is not None
+    text = render_flow(conv.document, conv.notebook.path)
+    target = project.root / conv.flow_path
+    changed = (not target.exists() or target.read_bytes() != text.encode()) if dry_run \
+        else write_if_changed(target, text)
+    (result.written if changed else result.unchanged).append(conv.flow_path)
+    cells = conv.notebook.cells_needing_skip_tag()
+    if cells:
+        if not dry_run:
+            add_tag(project.root / conv.notebook.path, cells, SKIP_TAG)
+        result.tagged.append((conv.notebook.path, cells))
+        log.info("%s: tagged cells %s with %s", conv.notebook.path, cells, SKIP_TAG)
