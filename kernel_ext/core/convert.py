@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Problem
-from .header import Header, parse_header
+from .emit import render_flow
+from .header import Header, Step, parse_header
 from .kestra_schema import NAMESPACE
 from .mapping import flow_from_dict, flow_to_dict, input_from_dict, input_to_dict, retry_from_dict, trigger_from_dict
 from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Task, Trigger, frozen_map
@@ -16,10 +17,11 @@ from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
 from .params import Parameter, parse_parameters
 from .requirements import requirement_problem
-from .tasks import SAFE_FILE_NAME, notebook_task, parallel_task
+from .tasks import SAFE_FILE_NAME, notebook_task, output_file_ref, parallel_task
 from .validate import flow_problems
 
 _NAMESPACE_RE = re.compile(NAMESPACE)
+_COMMON_INPUT_KEYS = {"id", "type", "displayName", "description", "required", "defaults"}
 StepLoader = Callable[[str], "NotebookSource | None"]  # step path (relative to the notebook) → notebook
 
 
@@ -36,6 +38,7 @@ class Conversion:
     document: dict[str, Any] | None = None
     flow: Flow | None = None
     flow_path: str | None = None  # repository-relative path of the YAML file
+    text: str | None = None  # the YAML file's exact content
     header: Header = field(default_factory=Header)
     parameters: tuple[Parameter, ...] = ()
 
@@ -116,7 +119,10 @@ def _inputs(params: list[Parameter], header: Header, cell: int | None) -> tuple[
         item = _input(param)
         override = header.inputs.get(param.name)
         if override:
-            item = input_from_dict({**input_to_dict(item), **override})
+            inferred = input_to_dict(item)
+            if override.get("type", inferred["type"]) != inferred["type"]:  # drop what only fit the inferred type
+                inferred = {k: v for k, v in inferred.items() if k in _COMMON_INPUT_KEYS}
+            item = input_from_dict({**inferred, **override})
         inputs.append(item)
     return inputs, problems
 
@@ -136,12 +142,13 @@ class _Build:
     def __init__(self, notebook: NotebookSource, header: Header, options: Options, load_step: StepLoader,
                  inputs: list[Input]):
         self.notebook, self.header, self.options = notebook, header, options
-        paths = [p for group in header.steps for p in group.notebooks]
+        paths = [step.notebook for group in header.steps for step in group.steps]
         self.steps = {p: s for p in dict.fromkeys(paths) if (s := load_step(p)) is not None}
         self.input_order = [i.id for i in inputs]
         self.input_names = set(self.input_order)
         self.problems: list[Problem] = []
         self.used_ids: set[str] = set()
+        self.upstream_files: dict[str, str] = {}  # file → the Kestra expression of the task output holding it
         uses_nbops = notebook.imports_kernel_ext() or any(s.imports_kernel_ext() for s in self.steps.values())
         self.requirements = list(dict.fromkeys([*options.requirements, *header.requirements,
                                                 *(["nbops"] if uses_nbops else [])]))
@@ -159,34 +166,37 @@ class _Build:
         self.used_ids.add(candidate)
         return candidate
 
-    def task(self, task_id: str, file_name: str, params: list[str]) -> Task:
+    def task(self, task_id: str, file_name: str, params: list[str], produced: Sequence[str] = ()) -> Task:
         if not SAFE_FILE_NAME.match(file_name):
             self.problem(f"notebook path {file_name!r} has characters Kestra commands cannot carry safely",
                          hint="rename it with letters, digits, '_', '-', '.', spaces and '/' only")
         return notebook_task(self.unique_id(task_id), file_name, params, self.options, image=self.header.image,
                              requirements=self.requirements, retry=self.retry, timeout=self.header.timeout,
-                             files=self.header.files)
+                             files=self.header.files, upstream_files=dict(self.upstream_files), produces=produced)
 
-    def step_task(self, path: str) -> Task | None:
-        source = self.steps.get(path)
+    def step_task(self, step: Step) -> Task | None:
+        source = self.steps.get(step.notebook)
         if source is None:
-            self.problem(f"step notebook {path!r} was not found next to this notebook", "steps")
+            self.problem(f"step notebook {step.notebook!r} was not found next to this notebook", "steps")
             return None
         params, found = parameters_of(source)
         for p in found:
-            self.problem(f"step {path}: {p.message}", "steps", p.hint)
-        return self.task(snake_case(source.stem), path, [p.name for p in params if p.name in self.input_names])
+            self.problem(f"step {step.notebook}: {p.message}", "steps", p.hint)
+        names = [p.name for p in params if p.name in self.input_names]
+        return self.task(snake_case(source.stem), step.notebook, names, step.produces)
 
     def tasks(self, file_name: str) -> list[Task]:
         if not self.header.steps:
             return [self.task("run_notebook", file_name, self.input_order)]
         tasks: list[Task] = []
         for group in self.header.steps:
-            children = [t for t in (self.step_task(p) for p in group.notebooks) if t is not None]
+            children = [(step, t) for step in group.steps if (t := self.step_task(step)) is not None]
             if group.parallel and children:
-                tasks.append(parallel_task(self.unique_id(f"parallel_{len(tasks) + 1}"), children))
+                tasks.append(parallel_task(self.unique_id(f"parallel_{len(tasks) + 1}"), [t for _, t in children]))
             else:
-                tasks.extend(children)
+                tasks.extend(t for _, t in children)
+            for step, task in children:  # what a group writes, later groups read (Kestra tasks share no folder)
+                self.upstream_files.update((f, output_file_ref(task.id, f)) for f in step.produces)
         return tasks
 
 
@@ -258,5 +268,6 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
         where = header.cell
         return Conversion(notebook, tuple(p.located(cell=where) for p in flow_found), header=header,
                           parameters=tuple(params))
-    return Conversion(notebook, (), document, flow_from_dict(document), flow_file(namespace, flow_id, options),
-                      header, tuple(params))
+    model = flow_from_dict(document) if header.kestra else flow  # raw keys may change what the model says
+    return Conversion(notebook, (), document, model, flow_file(namespace, flow_id, options),
+                      render_flow(document, notebook.path), header, tuple(params))

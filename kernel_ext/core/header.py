@@ -1,8 +1,10 @@
 """The ``%%flow`` header cell: YAML with the flow's settings, checked against a schema of its own."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ..errors import Problem
@@ -15,12 +17,20 @@ from .yamlsafe import YamlProblem, format_path, load_yaml
 
 MAX_HEADER_BYTES = 64 * 1024
 _str = {"type": "string"}
-_override_props = {k: v for k, v in INPUT_COMMON.items() if k not in ("id", "name")}
+_override_props: dict[str, Any] = {k: v for k, v in INPUT_COMMON.items() if k not in ("id", "name")}
 for _extra in INPUTS.values():
-    _override_props.update({k: v for k, v in _extra.items() if k != "__required__"})
+    for _key, _rule in _extra.items():
+        if _key != "__required__":  # a key typed differently per input type (min, max) is checked in the flow
+            _override_props[_key] = _rule if _override_props.get(_key, _rule) == _rule else {}
 _FLOW_REF = {"anyOf": [{"type": "string", "minLength": 1},
                        {"type": "object", "properties": {"namespace": _str, "flow": _str}, "required": ["flow"],
                         "additionalProperties": False}]}
+
+# a step: a notebook path, or {notebook, produces: [files the later steps read]}
+_STEP = {"anyOf": [{"type": "string", "minLength": 1},
+                   {"type": "object", "properties": {"notebook": {"type": "string", "minLength": 1},
+                                                     "produces": {"type": "array", "items": _str}},
+                    "required": ["notebook"], "additionalProperties": False}]}
 
 HEADER_SCHEMA: dict[str, Any] = {
     "definitions": FLOW_SCHEMA["definitions"],
@@ -37,9 +47,8 @@ HEADER_SCHEMA: dict[str, Any] = {
         "inputs": {"type": "object", "additionalProperties": {
             "type": "object", "properties": _override_props, "additionalProperties": False}},
         "steps": {"type": "array", "minItems": 1, "items": {"anyOf": [
-            {"type": "string", "minLength": 1},
-            {"type": "object", "properties": {"parallel": {"type": "array", "minItems": 1, "items": _str}},
-             "required": ["parallel"], "additionalProperties": False}]}},
+            _STEP, {"type": "object", "properties": {"parallel": {"type": "array", "minItems": 1, "items": _STEP}},
+                    "required": ["parallel"], "additionalProperties": False}]}},
         "outputs": {"type": "object", "additionalProperties": {"anyOf": [
             {"type": "string"},
             {"type": "object", "properties": {"type": _str, "value": {}, "description": _str},
@@ -55,11 +64,24 @@ HEADER_SCHEMA: dict[str, Any] = {
 HEADER_KEYS = tuple(HEADER_SCHEMA["properties"])
 
 
+@cache
+def _checker() -> SchemaChecker:
+    return SchemaChecker(HEADER_SCHEMA, MESSAGES)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A notebook of a pipeline, and the files it writes that later steps read."""
+
+    notebook: str
+    produces: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class StepGroup:
     """One entry of ``steps``: a notebook, or notebooks that run in parallel."""
 
-    notebooks: tuple[str, ...]
+    steps: tuple[Step, ...]
     parallel: bool = False
 
 
@@ -102,7 +124,7 @@ def parse_header(cell: Cell | None, default_namespace: str) -> tuple[Header, lis
     except YamlProblem as exc:
         return Header(cell.index), [_shift(exc.problem, cell)]
     data = {} if loaded.data is None else loaded.data
-    errors = dedupe(SchemaChecker(HEADER_SCHEMA, MESSAGES).errors(data))
+    errors = dedupe(_checker().errors(data))
     problems = [_shift(Problem(m, format_path(p), loaded.line_of(p)), cell) for p, _, m in errors]
     if not isinstance(data, dict):
         return Header(cell.index), problems
@@ -126,9 +148,14 @@ def _semantic(data: dict[str, Any]) -> list[tuple[str, str, str | None]]:
         found.append(("timezone", why, None))
     if "timezone" in data and "schedule" not in data:
         found.append(("timezone", "timezone is set but there is no schedule", "add schedule: '0 6 * * *' or remove it"))
-    for entry in _step_paths(data.get("steps", [])):
-        if (why := step_path_problem(entry)) is not None:
+    for step in _step_items(data.get("steps", [])):
+        notebook = step if isinstance(step, str) else step.get("notebook")
+        if isinstance(notebook, str) and (why := step_path_problem(notebook)) is not None:
             found.append(("steps", why, "name notebooks relative to this notebook's folder, e.g. clean.ipynb"))
+        produced = step.get("produces") if isinstance(step, dict) else None
+        for file in (f for f in (produced if isinstance(produced, list) else []) if isinstance(f, str)):
+            if (why := relative_path_problem(file) or _glob_problem(file)) is not None:
+                found.append(("steps", why, "name the exact files, relative to this notebook's folder"))
     files = data.get("files") if isinstance(data.get("files"), list) else []
     for entry in (f for f in files if isinstance(f, str)):
         if (why := relative_path_problem(entry)) is not None:
@@ -136,10 +163,23 @@ def _semantic(data: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     return found
 
 
-def _step_paths(steps: Any) -> list[str]:
-    groups = [[s] if isinstance(s, str) else s.get("parallel") if isinstance(s, dict) else None
-              for s in (steps if isinstance(steps, list) else [])]
-    return [p for g in groups if isinstance(g, list) for p in g if isinstance(p, str)]
+def _step_items(steps: Any) -> list[Any]:
+    """Every step entry (str or mapping), parallel groups flattened; malformed parts skipped."""
+    items: list[Any] = []
+    for entry in steps if isinstance(steps, list) else []:
+        group = entry.get("parallel") if isinstance(entry, dict) and "parallel" in entry else [entry]
+        items += [s for s in (group if isinstance(group, list) else []) if isinstance(s, str | dict)]
+    return items
+
+
+_PRODUCED = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\Z")
+_RESERVED_FILES = ("params.json", "requirements.txt")  # nbops' own inputFiles
+
+
+def _glob_problem(path: str) -> str | None:
+    if not _PRODUCED.match(path):
+        return f"{path!r}: produces needs exact file names (letters, digits, '_', '-', '.', '/'), no patterns"
+    return f"{path!r} is a name nbops uses itself" if path in _RESERVED_FILES else None
 
 
 def relative_path_problem(path: str) -> str | None:
@@ -166,11 +206,18 @@ def _flow_ref(entry: Any, namespace: str) -> FlowRef:
     return FlowRef(ns or namespace, flow)
 
 
+def _step(entry: str | dict[str, Any]) -> Step:
+    if isinstance(entry, str):
+        return Step(entry)
+    return Step(entry["notebook"], tuple(entry.get("produces", ())))
+
+
 def _header(index: int, data: dict[str, Any], default_namespace: str, lines: dict[str, int]) -> Header:
     namespace = data.get("namespace", default_namespace)
     after = data.get("after", [])
-    steps = tuple(StepGroup((s,)) if isinstance(s, str) else StepGroup(tuple(s["parallel"]), True)
-                  for s in data.get("steps", []))
+    steps = tuple(StepGroup(tuple(_step(s) for s in entry["parallel"]), True)
+                  if isinstance(entry, dict) and "parallel" in entry else StepGroup((_step(entry),))
+                  for entry in data.get("steps", []))
     return Header(
         cell=index, id=data.get("id"), namespace=data.get("namespace"), description=data.get("description"),
         labels={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in data.get("labels", {}).items()},

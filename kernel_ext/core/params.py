@@ -121,7 +121,7 @@ def _dotted(node: ast.expr) -> str | None:
 
 def _comment_after(lines: list[str], node: ast.stmt) -> str | None:
     line = lines[(node.end_lineno or node.lineno) - 1]
-    rest = line[node.end_col_offset or 0:].strip()
+    rest = line.encode()[node.end_col_offset or 0:].decode().strip()  # ast offsets count UTF-8 bytes
     return rest[1:].strip() or None if rest.startswith("#") else None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from .yamlsafe import Path
@@ -37,6 +38,7 @@ def duration_seconds(text: Any) -> float | None:
     return -total if sign else total
 
 
+@lru_cache(maxsize=4096)  # repositories repeat a handful of schedules; croniter's parse is the slow part
 def cron_problem(expression: str, with_seconds: bool = False) -> str | None:
     """Why ``expression`` is not a cron Kestra accepts, or None."""
     from croniter import croniter  # lazy: only flows with a schedule pay for it
@@ -54,6 +56,7 @@ def cron_problem(expression: str, with_seconds: bool = False) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def timezone_problem(zone: str) -> str | None:
     """Why ``zone`` is not a time-zone id Java's ZoneId accepts, or None."""
     if _OFFSET.match(zone):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .model import Retry, Task, frozen_map
 from .options import Options
@@ -34,12 +34,20 @@ def papermill_command(notebook: str, output: str, kernel: str, with_params: bool
     return shlex.join(words)
 
 
+def output_file_ref(task_id: str, file: str) -> str:
+    """The Kestra expression of a file another task kept with ``outputFiles``."""
+    return f"{{{{ outputs.{task_id}.outputFiles['{file}'] }}}}"
+
+
 def notebook_task(task_id: str, notebook: str, params: Sequence[str], options: Options, *, image: str | None,
                   requirements: Sequence[str], retry: Retry | None, timeout: str | None,
-                  files: Sequence[str] = ()) -> Task:
-    """One Commands task running ``notebook`` (a namespace-file path) with papermill."""
+                  files: Sequence[str] = (), upstream_files: Mapping[str, str] | None = None,
+                  produces: Sequence[str] = ()) -> Task:
+    """One Commands task running ``notebook`` (a namespace-file path) with papermill. Files that
+    earlier tasks produced arrive through ``inputFiles``; the files this one produces leave
+    through ``outputFiles`` (each Kestra task has a working folder of its own)."""
     output = f"{task_id}.output.ipynb"
-    input_files = {REQUIREMENTS_FILE: "".join(f"{r}\n" for r in requirements)}
+    input_files = {**(upstream_files or {}), REQUIREMENTS_FILE: "".join(f"{r}\n" for r in requirements)}
     if params:
         input_files[PARAMS_FILE] = params_template(params)
     properties = {
@@ -48,7 +56,7 @@ def notebook_task(task_id: str, notebook: str, params: Sequence[str], options: O
         "inputFiles": dict(sorted(input_files.items())),
         "beforeCommands": [f"pip install --quiet --requirement {REQUIREMENTS_FILE}"],
         "commands": [papermill_command(notebook, output, options.kernel, bool(params))],
-        "outputFiles": [output],
+        "outputFiles": [output, *produces],
     }
     return Task(task_id, COMMANDS, frozen_map(properties), retry=retry, timeout=timeout)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -149,16 +150,34 @@ def load_yaml(text: str, *, max_bytes: int = MAX_YAML_BYTES, max_nodes: int = MA
     return Loaded(data, builder.lines)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@lru_cache(maxsize=8192)
+def _resolve_scalar(value: str, implicit: tuple[bool, bool]) -> str:
+    return yaml.resolver.Resolver.resolve(_RESOLVER, yaml.ScalarNode, value, implicit)
+
+
 class _Dumper(yaml.CSafeDumper):
-    pass
+    """libyaml's emitter with a lean representer: plain data only (dicts, lists, scalars), no
+    anchors, and the implicit-tag look-ups libyaml makes for every scalar cached, since flows
+    repeat the same keys and words."""
 
+    def represent_data(self, data: Any) -> yaml.Node:
+        if isinstance(data, str):
+            return yaml.ScalarNode(_STR_TAG, data, style="|" if "\n" in data else None)
+        if isinstance(data, dict):
+            return yaml.MappingNode(_MAP_TAG, [(self.represent_data(k), self.represent_data(v))
+                                               for k, v in data.items()], flow_style=False)
+        if isinstance(data, list | tuple):
+            return yaml.SequenceNode(_SEQ_TAG, [self.represent_data(v) for v in data], flow_style=False)
+        return super().represent_data(data)
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and isinstance(value, str):
+            return _resolve_scalar(value, tuple(implicit))
+        return super().resolve(kind, value, implicit)
 
 
 def dump_yaml(data: Any) -> str:

@@ -7,7 +7,7 @@ from enum import IntEnum
 
 from ..adapters.files import MAX_FLOW_BYTES, read_text
 from ..adapters.project import Project
-from ..core.emit import generated_source, render_flow
+from ..core.emit import generated_source
 from ..core.validate import parse_flow_text
 from ..errors import NbopsError, Problem
 from .convert import convert_all
@@ -64,8 +64,8 @@ def check(project: Project) -> CheckReport:
         if not conv.ok:
             report.findings.append(Finding(Failure.INVALID, conv.notebook.path, conv.problems))
             continue
-        assert conv.flow_path is not None and conv.document is not None
-        expected[conv.flow_path] = render_flow(conv.document, conv.notebook.path)
+        assert conv.flow_path is not None and conv.text is not None
+        expected[conv.flow_path] = conv.text
         if cells := conv.notebook.cells_needing_skip_tag():
             report.findings.append(Finding(Failure.UNTAGGED, conv.notebook.path, (Problem(
                 f"cells {list(cells)} lack the skip-execution tag, so papermill would run them",

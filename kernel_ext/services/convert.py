@@ -1,7 +1,11 @@
 """Read the project's notebooks and convert them (no writing): shared by export and check."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +22,10 @@ def _failed(display: str, problems: tuple[Problem, ...]) -> Conversion:
 
 def convert_notebook(project: Project, path: Path) -> Conversion:
     """Read and convert one notebook; reading errors become the conversion's problems."""
-    display = project.relative(path)
+    try:
+        display = project.relative(path)
+    except NbopsError as exc:  # e.g. a symlink that leads outside the repository
+        return _failed(os.path.relpath(path, project.root), (Problem(exc.message, hint=exc.hint),))
     try:
         notebook = read_notebook(path, display)
     except InvalidError as exc:
@@ -49,12 +56,34 @@ def expand_notebooks(project: Project, paths: list[Path] | None) -> list[Path]:
             found.append(path)
         else:
             raise NbopsError("is not a notebook or a folder", file=str(path), hint="pass .ipynb files or folders")
-    return sorted(set(found), key=lambda p: project.relative(p))
+    return sorted(set(found), key=lambda p: os.path.relpath(p, project.root))
 
 
-def convert_all(project: Project, paths: list[Path] | None = None) -> list[Conversion]:
-    """Convert notebooks in path order, then mark two notebooks that claim the same flow."""
-    conversions = [convert_notebook(project, p) for p in expand_notebooks(project, paths)]
+PARALLEL_FROM = 200  # below this many notebooks, starting worker processes costs more than it saves
+
+
+def worker_count(notebooks: int, jobs: int | None = None) -> int:
+    """Worker processes for ``notebooks`` conversions: ``jobs`` if given, else one per core for
+    large repositories. Forking needs the 'fork' start method (Linux); elsewhere stay serial."""
+    if jobs is not None:
+        return max(1, jobs)
+    if notebooks < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, notebooks // (PARALLEL_FROM // 2)))
+
+
+def convert_all(project: Project, paths: list[Path] | None = None, jobs: int | None = None) -> list[Conversion]:
+    """Convert notebooks in path order (in worker processes for large repositories; conversion
+    is pure, so the result is the same), then mark two notebooks that claim the same flow."""
+    files = expand_notebooks(project, paths)
+    workers = worker_count(len(files), jobs)
+    if workers == 1:
+        conversions = [convert_notebook(project, p) for p in files]
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            chunk = max(1, len(files) // (workers * 8))
+            conversions = list(pool.map(partial(convert_notebook, project), files, chunksize=chunk))
     return mark_collisions(conversions)
 
 
@@ -72,5 +101,6 @@ def mark_collisions(conversions: list[Conversion]) -> list[Conversion]:
             others = ", ".join(n for n in names if n != conversions[i].notebook.path)
             problem = Problem(f"flow {namespace}.{flow_id} is also claimed by {others}", "id",
                               hint="give one of them another id: in its %%flow cell")
-            result[i] = replace(conversions[i], problems=(problem,), document=None, flow=None, flow_path=None)
+            result[i] = replace(conversions[i], problems=(problem,), document=None, flow=None, flow_path=None,
+                                text=None)
     return result

@@ -9,7 +9,7 @@ from ..adapters.files import MAX_FLOW_BYTES, read_text, write_if_changed
 from ..adapters.notebooks import add_tag
 from ..adapters.project import Project
 from ..core.convert import Conversion
-from ..core.emit import generated_source, render_flow
+from ..core.emit import generated_source
 from ..core.notebook import SKIP_TAG
 from ..errors import NbopsError, Problem
 from .convert import convert_all
@@ -51,7 +51,7 @@ def plan_export(project: Project, paths: list[Path] | None = None) -> list[Conve
     planned = []
     for conv in convert_all(project, paths):
         problem = _owner_problem(project, conv) if conv.ok else None
-        planned.append(replace(conv, problems=(problem,), document=None) if problem else conv)
+        planned.append(replace(conv, problems=(problem,), document=None, text=None) if problem else conv)
     return planned
 
 
@@ -69,8 +69,8 @@ def export(project: Project, paths: list[Path] | None = None, *, keep_going: boo
 
 
 def _apply(project: Project, conv: Conversion, result: ExportResult, dry_run: bool) -> None:
-    assert conv.document is not None and conv.flow_path is not None
-    text = render_flow(conv.document, conv.notebook.path)
+    assert conv.text is not None and conv.flow_path is not None
+    text = conv.text
     target = project.root / conv.flow_path
     changed = (not target.exists() or target.read_bytes() != text.encode()) if dry_run \
         else write_if_changed(target, text)

@@ -1,0 +1,218 @@
+"""`nbops export` through the CLI in real temp Git repositories: conversion and bad input."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from conftest import Repo, write_notebook
+
+
+def flow_of(repo: Repo, relative: str) -> dict:
+    return yaml.safe_load((repo.root / "_flows" / relative).read_text())
+
+
+def test_a_notebook_with_only_parameters_is_a_flow(repo: Repo) -> None:
+    repo.nb("Daily Sales-Report.ipynb", params="day = '2024-01-01'  # the day\n", title="# Daily sales\n\nHow we sold.")
+    result = repo.cli("export")
+    assert result.code == 0, result.err
+    flow = flow_of(repo, "daily_sales_report.yml")
+    assert flow["id"] == "daily_sales_report" and flow["namespace"] == "acme.data"
+    assert flow["description"] == "# Daily sales\n\nHow we sold."
+    assert flow["inputs"] == [{"id": "day", "type": "DATE", "description": "the day", "defaults": "2024-01-01"}]
+
+
+def test_sub_folders_are_child_namespaces_and_sub_folders_of_flows(repo: Repo) -> None:
+    repo.nb("finance/eu/monthly.ipynb", "id: monthly_eu\n")
+    assert repo.cli("export").code == 0
+    assert flow_of(repo, "finance/eu/monthly_eu.yml")["namespace"] == "acme.data.finance.eu"
+
+
+def test_parameters_reach_papermill_through_a_json_file_never_the_shell(repo: Repo) -> None:
+    repo.nb("evil.ipynb", params="name = \"x'; rm -rf / #\"  # $(reboot)\n")
+    assert repo.cli("export").code == 0
+    task = flow_of(repo, "evil.yml")["tasks"][0]
+    command = task["commands"][0]
+    assert "rm -rf" not in command and "inputs" not in command and "--parameters_file params.json" in command
+    assert task["inputFiles"]["params.json"] == '{"name": {{ inputs.name | toJson }}}'
+
+
+def test_header_keys_become_kestra_keys(repo: Repo) -> None:
+    header = ("schedule: '0 6 * * *'\ntimezone: Europe/Paris\nafter: ingest\nlabels: {team: a}\n"
+              "timeout: PT1H\nretry: {type: constant, interval: PT1M, maxAttempt: 2}\nrequirements: [pandas>=2]\n"
+              "outputs: {rows: INT}\nkestra: {disabled: true}\n")
+    repo.nb("report.ipynb", header)
+    assert repo.cli("export").code == 0, repo.cli("export").err
+    flow = flow_of(repo, "report.yml")
+    task = flow["tasks"][0]
+    assert [t["id"] for t in flow["triggers"]] == ["schedule", "upstream"]
+    assert flow["triggers"][1]["preconditions"]["flows"][0] == {"namespace": "acme.data", "flowId": "ingest",
+                                                                "states": ["SUCCESS"]}
+    assert task["timeout"] == "PT1H" and task["retry"]["maxAttempt"] == 2
+    assert "pandas>=2" in task["inputFiles"]["requirements.txt"]
+    assert flow["outputs"] == [{"id": "rows", "type": "INT", "value": "{{ outputs.run_notebook.vars.rows }}"}]
+    assert flow["labels"] == {"team": "a"} and flow["disabled"] is True
+
+
+def test_missing_skip_tags_are_added_and_reported(repo: Repo) -> None:
+    path = write_notebook(repo.root / "notebooks" / "untagged.ipynb", [
+        ("code", "%load_ext kernel_ext", []), ("code", "%%flow\nid: untagged\n", []),
+        ("code", "x = 1", ["parameters"])])
+    result = repo.cli("export")
+    assert result.code == 0 and "tagged notebooks/untagged.ipynb cells [0, 1]" in result.out
+    cells = json.loads(path.read_text())["cells"]
+    assert cells[0]["metadata"]["tags"] == ["skip-execution"] == cells[1]["metadata"]["tags"]
+    assert repo.cli("check").code == 0
+
+
+def test_files_hidden_or_underscored_are_not_flows(repo: Repo) -> None:
+    repo.nb("_helper.ipynb")
+    repo.nb(".ipynb_checkpoints/a-checkpoint.ipynb")
+    repo.nb("real.ipynb")
+    assert repo.cli("export").code == 0
+    assert list(repo.files()) == ["_flows/real.yml"]
+
+
+def _assert_nothing_written(repo: Repo, before: dict[str, bytes], notebooks: dict[str, bytes]) -> None:
+    assert repo.files() == before
+    assert repo.files("notebooks") == notebooks
+
+
+BAD_HEADERS = [
+    ("id: [\n", "invalid YAML", 2),
+    ("schedul: '0 6 * * *'\n", "unknown key 'schedul' (did you mean 'schedule'?)", 2),
+    ("id: ../x\n", "'../x' is not valid", 2),
+    ("id: a/b\n", "'a/b' is not valid", 2),
+    ("id: /etc/passwd\n", "is not valid", 2),
+    ("id: \"x\\ny\"\n", "is not valid", 2),
+    ("id: -lead\n", "is not valid", 2),
+    ("namespace: other.ns\n", "differs from 'acme.data'", 2),
+    ("x: !!python/object/apply:os.system ['touch /tmp/pwned']\n", "is not allowed", 2),
+    ("schedule: '0 25 * * *'\n", "not a valid cron", 2),
+    ("steps: [../escape.ipynb]\n", "relative path inside", 2),
+    ("steps: [missing.ipynb]\n", "was not found", 2),
+    ("requirements: ['--index-url http://evil']\n", "not a package requirement", 2),
+    ("inputs: {nope: {type: INT}}\n", "does not define", 2),
+    ("timeout: 1h\n", "ISO-8601", 2),
+]
+
+
+@pytest.mark.parametrize("header,message,line", BAD_HEADERS, ids=[h[1][:30] for h in BAD_HEADERS])
+def test_bad_headers_name_notebook_cell_and_field_and_write_nothing(repo: Repo, header: str, message: str,
+                                                                    line: int) -> None:
+    repo.nb("good.ipynb")
+    repo.nb("bad.ipynb", header)
+    before, notebooks = repo.files(), repo.files("notebooks")
+    result = repo.cli("export")
+    assert result.code == 3
+    assert message in result.out
+    assert "notebooks/bad.ipynb (cell 0" in result.out
+    assert "nothing written" in result.out
+    _assert_nothing_written(repo, before, notebooks)
+
+
+def test_alias_bomb_in_a_header(repo: Repo) -> None:
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    repo.nb("bomb.ipynb", bomb)
+    result = repo.cli("export")
+    assert result.code == 3 and "alias bomb" in result.out
+
+
+def test_huge_header_is_refused(repo: Repo) -> None:
+    repo.nb("huge.ipynb", "description: '" + "x" * 70_000 + "'\n")
+    result = repo.cli("export")
+    assert result.code == 3 and "larger than 64 KiB" in result.out
+
+
+@pytest.mark.parametrize("text,message", [
+    ('{"cells": [', "not valid notebook JSON"),
+    ('{"nbformat": 3, "worksheets": []}', "nbformat 3"),
+    ('{"nbformat": 4, "cells": [{"cell_type": "nope"}]}', "cell_type"),
+    ('[1, 2]', "not an nbformat 4 notebook"),
+    ('\xff\xfe', "not valid notebook JSON"),
+])
+def test_unreadable_notebooks(repo: Repo, text: str, message: str) -> None:
+    (repo.root / "notebooks").mkdir()
+    (repo.root / "notebooks" / "broken.ipynb").write_text(text, encoding="latin-1")
+    result = repo.cli("export")
+    assert result.code == 3 and "notebooks/broken.ipynb" in result.out
+    assert message in result.out or "not UTF-8" in result.out
+
+
+@pytest.mark.parametrize("cells,message", [
+    ([("code", "%%flow\n", []), ("code", "%%flow\n", []), ("code", "x = 1", ["parameters"])], "2 %%flow cells"),
+    ([("code", "x = 1", ["parameters"]), ("code", "y = 1", ["parameters"])], "2 cells tagged 'parameters'"),
+    ([("code", "x = 1\nimport os\ny = os.getcwd()", ["parameters"])], "line 3"),
+])
+def test_cell_structure_problems(repo: Repo, cells: list, message: str) -> None:
+    write_notebook(repo.root / "notebooks" / "nb.ipynb", cells)
+    result = repo.cli("export")
+    assert result.code == 3 and message in result.out and "(cell" in result.out
+
+
+def test_two_notebooks_claiming_one_flow_both_named(repo: Repo) -> None:
+    repo.nb("a.ipynb", "id: same\n")
+    repo.nb("b.ipynb", "id: same\n")
+    result = repo.cli("export")
+    assert result.code == 3
+    assert "notebooks/a.ipynb: id: flow acme.data.same is also claimed by notebooks/b.ipynb" in result.out
+    assert "notebooks/b.ipynb: id: flow acme.data.same is also claimed by notebooks/a.ipynb" in result.out
+    assert repo.files() == {}
+
+
+def test_a_hand_written_flow_is_never_overwritten(repo: Repo) -> None:
+    (repo.root / "_flows").mkdir()
+    (repo.root / "_flows" / "mine.yml").write_text("id: mine\nnamespace: acme.data\ntasks: []\n")
+    repo.nb("mine.ipynb")
+    result = repo.cli("export")
+    assert result.code == 3 and "is a hand-written flow" in result.out
+    assert (repo.root / "_flows" / "mine.yml").read_text().startswith("id: mine")
+
+
+def test_keep_going_writes_the_valid_ones_and_says_so(repo: Repo) -> None:
+    repo.nb("good.ipynb")
+    repo.nb("bad.ipynb", "id: ../x\n")
+    result = repo.cli("export", "--keep-going")
+    assert result.code == 3
+    assert "1 written, 0 unchanged, 1 failed and skipped (--keep-going)" in result.out
+    assert list(repo.files()) == ["_flows/good.yml"]
+
+
+def test_dry_run_writes_nothing(repo: Repo) -> None:
+    repo.nb("good.ipynb")
+    result = repo.cli("export", "--dry-run")
+    assert result.code == 0 and "would write _flows/good.yml" in result.out and repo.files() == {}
+
+
+def test_export_of_explicit_paths(repo: Repo) -> None:
+    repo.nb("a.ipynb")
+    repo.nb("sub/b.ipynb")
+    assert repo.cli("export", str(repo.root / "notebooks" / "sub")).code == 0
+    assert list(repo.files()) == ["_flows/sub/b.yml"]
+    outside = repo.root.parent / "outside.ipynb"
+    outside.write_text("{}")
+    result = repo.cli("export", str(outside))
+    assert result.code == 3 and "outside the repository" in result.out
+
+
+def test_symlinked_notebook_leading_outside_is_refused(repo: Repo) -> None:
+    target = write_notebook(repo.root.parent / "secret.ipynb", [("code", "x = 1", ["parameters"])])
+    (repo.root / "notebooks").mkdir()
+    (repo.root / "notebooks" / "link.ipynb").symlink_to(target)
+    repo.nb("fine.ipynb")
+    result = repo.cli("export")
+    assert result.code == 3 and "notebooks/link.ipynb: is outside the repository" in result.out
+    assert repo.files() == {}
+    assert repo.cli("export", "--keep-going").code == 3 and list(repo.files()) == ["_flows/fine.yml"]
+
+
+def test_json_output(repo: Repo) -> None:
+    repo.nb("good.ipynb")
+    repo.nb("bad.ipynb", "id: ../x\n")
+    data = json.loads(repo.cli("export", "--json").out)
+    assert data["aborted"] is True and data["written"] == []
+    problem = data["failed"][0]["problems"][0]
+    assert data["failed"][0]["notebook"] == "notebooks/bad.ipynb"
+    assert problem["path"] == "id" and problem["cell"] == 0 and problem["line"] == 2
