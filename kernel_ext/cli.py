@@ -99,7 +99,8 @@ def _export(project, args, out: TextIO) -> int:  # type: ignore[no-untyped-def]
         print(f"nothing written: {len(result.failed)} notebook(s) failed (fix them, or use --keep-going)", file=out)
     else:
         failed = f", {len(result.failed)} failed and skipped (--keep-going)" if result.failed else ""
-        print(f"{len(result.written)} written, {len(result.unchanged)} unchanged{failed}", file=out)
+        print(f"{len(result.written)} {'to write' if args.dry_run else 'written'}, {len(result.unchanged)} unchanged"
+              f"{failed}", file=out)
     return EXIT_INVALID if result.failed else EXIT_OK
 
 

@@ -129,7 +129,7 @@ def test_new_notebook_from_the_template_exports_and_checks(repo: Repo) -> None:
 @pytest.mark.parametrize("name", ["../escape", "/abs", "Upper", "a/../../b", "_hidden"])
 def test_new_refuses_bad_names(repo: Repo, name: str) -> None:
     result = repo.cli("new", name)
-    assert result.code == 1 and "is not a notebook name" in result.err
+    assert result.code == 2 and "is not a notebook name" in result.err
     assert not (repo.root / "notebooks").exists() or not list((repo.root / "notebooks").rglob("*.ipynb"))
 
 
@@ -193,3 +193,11 @@ def test_bad_configuration_is_a_usage_error(repo: Repo) -> None:
     assert result.code == 2 and "is not a Kestra namespace" in result.err
     (repo.root / "pyproject.toml").write_text('[tool.nbops]\nnamspace = "a"\n')
     assert "unknown key 'namspace'" in repo.cli("check").err
+
+
+def test_hand_written_flow_in_a_notebooks_place(repo: Repo) -> None:
+    repo.nb("report.ipynb")
+    (repo.root / "_flows").mkdir()
+    (repo.root / "_flows" / "report.yml").write_text(HAND_WRITTEN.replace("hand_made", "report"))
+    result = repo.cli("check")
+    assert result.code == 3 and "export will not overwrite it" in result.out

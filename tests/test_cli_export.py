@@ -184,6 +184,7 @@ def test_dry_run_writes_nothing(repo: Repo) -> None:
     repo.nb("good.ipynb")
     result = repo.cli("export", "--dry-run")
     assert result.code == 0 and "would write _flows/good.yml" in result.out and repo.files() == {}
+    assert "1 to write, 0 unchanged" in result.out
 
 
 def test_export_of_explicit_paths(repo: Repo) -> None:
@@ -194,7 +195,7 @@ def test_export_of_explicit_paths(repo: Repo) -> None:
     outside = repo.root.parent / "outside.ipynb"
     outside.write_text("{}")
     result = repo.cli("export", str(outside))
-    assert result.code == 3 and "outside the repository" in result.out
+    assert result.code == 2 and "is not a flow notebook" in result.err
 
 
 def test_symlinked_notebook_leading_outside_is_refused(repo: Repo) -> None:
@@ -216,3 +217,96 @@ def test_json_output(repo: Repo) -> None:
     problem = data["failed"][0]["problems"][0]
     assert data["failed"][0]["notebook"] == "notebooks/bad.ipynb"
     assert problem["path"] == "id" and problem["cell"] == 0 and problem["line"] == 2
+
+
+def test_optional_parameters_keep_their_default(repo: Repo) -> None:
+    repo.nb("opt.ipynb", params="from typing import Optional\nregion: Optional[str] = 'eu'\nday: str | None = None\n")
+    assert repo.cli("export").code == 0
+    inputs = flow_of(repo, "opt.yml")["inputs"]
+    assert inputs == [{"id": "region", "type": "STRING", "required": False, "defaults": "eu"},
+                      {"id": "day", "type": "STRING", "required": False}]
+
+
+def test_problem_lines_point_into_the_header_cell(repo: Repo) -> None:
+    repo.nb("ns.ipynb", "labels: {a: b}\nnamespace: acme.other\n")
+    result = repo.cli("export")
+    assert "notebooks/ns.ipynb (cell 0, line 3): namespace: namespace 'acme.other' differs" in result.out
+
+
+def test_kestra_passthrough_cannot_move_the_flow(repo: Repo) -> None:
+    repo.nb("moved.ipynb", "kestra: {namespace: other.ns, disabled: true}\n")
+    result = repo.cli("export")
+    assert result.code == 3 and "kestra.namespace cannot be set" in result.out and repo.files() == {}
+
+
+def test_only_real_imports_add_nbops_to_the_requirements(repo: Repo) -> None:
+    repo.nb("commented.ipynb", body="# import kernel_ext  (not used)\nprint(1)\n")
+    repo.nb("imports.ipynb", body="from kernel_ext import output\noutput(rows=1)\n")
+    assert repo.cli("export").code == 0
+    assert "nbops" not in flow_of(repo, "commented.yml")["tasks"][0]["inputFiles"]["requirements.txt"]
+    assert "nbops\n" in flow_of(repo, "imports.yml")["tasks"][0]["inputFiles"]["requirements.txt"]
+
+
+def test_configured_requirements_add_to_papermill(repo: Repo) -> None:
+    (repo.root / "pyproject.toml").write_text('[tool.nbops]\nnamespace = "acme.data"\nrequirements = ["pandas"]\n')
+    repo.nb("r.ipynb", "requirements: [polars]\n")
+    assert repo.cli("export").code == 0
+    requirements = flow_of(repo, "r.yml")["tasks"][0]["inputFiles"]["requirements.txt"]
+    assert requirements == "papermill\nipykernel\npandas\npolars\n"
+
+
+def test_explicit_step_notebooks_are_not_exported_as_flows(repo: Repo) -> None:
+    repo.nb("_step.ipynb")
+    result = repo.cli("export", str(repo.root / "notebooks" / "_step.ipynb"))
+    assert result.code == 2 and "is not a flow notebook" in result.err and repo.files() == {}
+
+
+def test_steps_hand_files_to_later_steps_through_kestra_outputs(repo: Repo) -> None:
+    header = ("steps:\n  - {notebook: _a.ipynb, produces: [out/a.csv]}\n"
+              "  - parallel: [{notebook: _b.ipynb, produces: [out/b.csv]}, _c.ipynb]\n  - _d.ipynb\n")
+    repo.nb("pipe/main.ipynb", header, params="day = '2024-01-01'\n")
+    for name in "abcd":
+        repo.nb(f"pipe/_{name}.ipynb", params="day = '2024-01-01'\n")
+    assert repo.cli("export").code == 0
+    a, parallel, d = flow_of(repo, "pipe/main.yml")["tasks"]
+    b, c = parallel["tasks"]
+    assert a["outputFiles"] == ["a.output.ipynb", "out/a.csv"]
+    assert b["inputFiles"]["out/a.csv"] == "{{ outputs.a.outputFiles['out/a.csv'] }}" == c["inputFiles"]["out/a.csv"]
+    assert "out/b.csv" not in c["inputFiles"]  # same parallel group: not available yet
+    assert d["inputFiles"]["out/b.csv"] == "{{ outputs.b.outputFiles['out/b.csv'] }}"
+
+
+@pytest.mark.parametrize("produces", ["out/*.csv", "params.json", "../x.csv", "a'b.csv"])
+def test_produced_files_must_be_plain_names(repo: Repo, produces: str) -> None:
+    repo.nb("pipe/main.ipynb", f"steps:\n  - notebook: _a.ipynb\n    produces: [\"{produces}\"]\n")
+    repo.nb("pipe/_a.ipynb")
+    result = repo.cli("export")
+    assert result.code == 3 and "steps:" in result.out
+
+
+def test_untagged_step_notebooks_are_tagged_too(repo: Repo) -> None:
+    repo.nb("pipe/main.ipynb", "steps: [_a.ipynb]\n")
+    step = write_notebook(repo.root / "notebooks" / "pipe" / "_a.ipynb",
+                          [("code", "%load_ext kernel_ext", []), ("code", "x = 1", ["parameters"])])
+    (repo.root / "_flows").mkdir()
+    assert repo.cli("export", "--dry-run").code == 0
+    assert repo.cli("check").code == 4  # the flow is missing; the untagged step is reported as well
+    assert "[untagged] notebooks/pipe/_a.ipynb" in repo.cli("check").out
+    result = repo.cli("export")
+    assert "tagged notebooks/pipe/_a.ipynb cells [0]" in result.out
+    assert json.loads(step.read_text())["cells"][0]["metadata"]["tags"] == ["skip-execution"]
+    assert repo.cli("check").code == 0
+
+
+def test_input_keys_of_newer_kestra_are_kept(repo: Repo) -> None:
+    repo.nb("new.ipynb", "inputs:\n  region:\n    type: SELECT\n    expression: \"{{ kv('regions') }}\"\n"
+                         "  day:\n    prefill: '2024-01-02'\n", params="region = 'eu'\nday: str | None = None\n")
+    assert repo.cli("export").code == 0, repo.cli("export").out
+    region, day = flow_of(repo, "new.yml")["inputs"]
+    assert region["expression"] == "{{ kv('regions') }}" and day["prefill"] == "2024-01-02"
+
+
+def test_integer_bounds_must_be_numbers(repo: Repo) -> None:
+    repo.nb("bounds.ipynb", "inputs: {n: {min: PT1M}}\n", params="n = 3\n")
+    result = repo.cli("export")
+    assert result.code == 3 and "inputs[0].min: expected a whole number" in result.out

@@ -35,7 +35,7 @@ def _input(draw: st.DrawFn, name: str) -> Input:
         InputType.SELECT: st.just("b"), InputType.MULTISELECT: st.just(["a"]),
         InputType.FILE: st.none(), InputType.SECRET: st.none(),
     }[kind].map(lambda v: v) | st.none())
-    if not required:
+    if kind in (InputType.FILE, InputType.SECRET):
         defaults = None
     extra: dict = {}
     if kind is InputType.ARRAY:

@@ -17,7 +17,7 @@ def read_text(path: Path, limit: int, display: str | None = None) -> str:
     try:
         size = path.stat().st_size
         if size > limit:
-            raise NbopsError(f"file is {size // 1024} KiB, more than the {limit // 1024} KiB nbops reads",
+            raise NbopsError(f"file is {size:,} bytes, more than the {limit:,} bytes nbops reads",
                              file=name, hint="is this really a notebook or flow?")
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:

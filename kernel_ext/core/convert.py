@@ -17,7 +17,7 @@ from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
 from .params import Parameter, parse_parameters
 from .requirements import requirement_problem
-from .tasks import SAFE_FILE_NAME, notebook_task, output_file_ref, parallel_task
+from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, notebook_task, output_file_ref, parallel_task
 from .validate import flow_problems
 
 _NAMESPACE_RE = re.compile(NAMESPACE)
@@ -39,6 +39,7 @@ class Conversion:
     flow: Flow | None = None
     flow_path: str | None = None  # repository-relative path of the YAML file
     text: str | None = None  # the YAML file's exact content
+    untagged: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (notebook, cells) papermill would wrongly run
     header: Header = field(default_factory=Header)
     parameters: tuple[Parameter, ...] = ()
 
@@ -98,7 +99,7 @@ def _description(header: Header, notebook: NotebookSource) -> str | None:
 
 
 def _input(param: Parameter) -> Input:
-    defaults = param.value if param.has_default and not param.optional else None
+    defaults = param.value if param.has_default else None  # None: no defaults (Kestra sends null)
     if param.type is InputType.JSON and defaults is not None:
         defaults = json.dumps(defaults, ensure_ascii=False)  # Kestra reads JSON defaults as text
     if isinstance(defaults, tuple):
@@ -150,7 +151,7 @@ class _Build:
         self.used_ids: set[str] = set()
         self.upstream_files: dict[str, str] = {}  # file → the Kestra expression of the task output holding it
         uses_nbops = notebook.imports_kernel_ext() or any(s.imports_kernel_ext() for s in self.steps.values())
-        self.requirements = list(dict.fromkeys([*options.requirements, *header.requirements,
+        self.requirements = list(dict.fromkeys([*RUNNER_REQUIREMENTS, *options.requirements, *header.requirements,
                                                 *(["nbops"] if uses_nbops else [])]))
         self.retry = retry_from_dict(header.retry) if header.retry else None
 
@@ -259,6 +260,9 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
     flow = Flow(flow_id, namespace, tuple(tasks), _description(header, notebook), frozen_map(header.labels),
                 tuple(inputs), triggers=tuple(_triggers(header)),
                 outputs=tuple(_outputs(header, _last_notebook_task(tasks), build)))
+    for key in sorted(set(header.kestra) & {"id", "namespace"}):
+        build.problem(f"kestra.{key} cannot be set: it decides where the flow file lives", "kestra",
+                      "set id: in the header; the namespace comes from the notebook's folder")
     problems = found + input_problems + build.problems
     if problems:
         return Conversion(notebook, tuple(problems), header=header, parameters=tuple(params))
@@ -269,5 +273,7 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
         return Conversion(notebook, tuple(p.located(cell=where) for p in flow_found), header=header,
                           parameters=tuple(params))
     model = flow_from_dict(document) if header.kestra else flow  # raw keys may change what the model says
+    untagged = tuple((nb.path, cells) for nb in (notebook, *build.steps.values())
+                     if (cells := nb.cells_needing_skip_tag()))
     return Conversion(notebook, (), document, model, flow_file(namespace, flow_id, options),
-                      render_flow(document, notebook.path), header, tuple(params))
+                      render_flow(document, notebook.path), untagged, header, tuple(params))

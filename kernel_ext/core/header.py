@@ -131,7 +131,8 @@ def parse_header(cell: Cell | None, default_namespace: str) -> tuple[Header, lis
     problems += [_shift(Problem(m, key, loaded.line_of((key,)), hint=h), cell) for key, m, h in _semantic(data)]
     if problems:
         return Header(cell.index), problems
-    return _header(cell.index, data, default_namespace, {k: loaded.line_of((k,)) or 1 for k in data}), problems
+    lines = {k: (loaded.line_of((k,)) or 1) + 1 for k in data}  # +1: lines in the cell, after %%flow
+    return _header(cell.index, data, default_namespace, lines), problems
 
 
 def _shift(problem: Problem, cell: Cell) -> Problem:

@@ -159,11 +159,12 @@ INPUT_COMMON = {
     "prefill": _any, "dependsOn": _obj({"inputs": _str_list, "condition": _str}),
 }
 _VALUES = {"type": "array", "items": {"type": ["string", "number", "boolean"]}}
-_NUM = {"type": ["number", "string"]}
+_INT = {"type": "integer"}
+_NUMBER = {"type": "number"}
 _BOUNDS = {"after": _str, "before": _str}
 INPUTS = {
-    "STRING": {"validator": _str}, "SECRET": {"validator": _str}, "INT": {"min": _NUM, "max": _NUM},
-    "FLOAT": {"min": _NUM, "max": _NUM}, "DATETIME": _BOUNDS, "DATE": _BOUNDS, "TIME": _BOUNDS,
+    "STRING": {"validator": _str}, "SECRET": {"validator": _str}, "INT": {"min": _INT, "max": _INT},
+    "FLOAT": {"min": _NUMBER, "max": _NUMBER}, "DATETIME": _BOUNDS, "DATE": _BOUNDS, "TIME": _BOUNDS,
     "DURATION": {"min": _duration, "max": _duration}, "FILE": {"extension": _str},
     "ARRAY": {"itemType": {"enum": list(INPUT_TYPES)}, "__required__": ("itemType",)},
     "SELECT": {"values": _VALUES, "expression": _str, "allowCustomValue": _bool, "isRadio": _bool},

@@ -15,7 +15,8 @@ _INPUT_FIELDS = (("id", "id"), ("type", "type"), ("display_name", "displayName")
                  ("required", "required"), ("defaults", "defaults"), ("validator", "validator"), ("min", "min"),
                  ("max", "max"), ("after", "after"), ("before", "before"), ("extension", "extension"),
                  ("item_type", "itemType"), ("values", "values"), ("allow_custom_value", "allowCustomValue"),
-                 ("is_radio", "isRadio"))
+                 ("is_radio", "isRadio"), ("expression", "expression"), ("prefill", "prefill"))
+_INPUT_KEYS = {key for _, key in _INPUT_FIELDS} | {"name", "options", "dependsOn"}
 _RETRY_FIELDS = (("type", "type"), ("max_attempt", "maxAttempt"), ("interval", "interval"),
                  ("min_interval", "minInterval"), ("max_interval", "maxInterval"), ("delay_factor", "delayFactor"),
                  ("max_duration", "maxDuration"), ("warning_on_retry", "warningOnRetry"), ("behavior", "behavior"))
@@ -47,6 +48,7 @@ def input_to_dict(item: Input) -> dict[str, Any]:
         out["dependsOn"] = {"inputs": list(item.depends_on.inputs)}
         if item.depends_on.condition:
             out["dependsOn"]["condition"] = item.depends_on.condition
+    out.update(_plain(item.extra))
     return out
 
 
@@ -122,6 +124,7 @@ def input_from_dict(data: Mapping[str, Any]) -> Input:
     depends = data.get("dependsOn")
     if isinstance(depends, Mapping):
         values["depends_on"] = DependsOn(tuple(depends.get("inputs", ())), depends.get("condition"))
+    values["extra"] = frozen_map({k: v for k, v in data.items() if k not in _INPUT_KEYS})
     return Input(**values)
 
 

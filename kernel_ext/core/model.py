@@ -105,7 +105,10 @@ class Input:
     values: tuple[Any, ...] | None = None  # SELECT, MULTISELECT, ENUM
     allow_custom_value: bool | None = None  # SELECT, MULTISELECT
     is_radio: bool | None = None  # SELECT
+    expression: str | None = None  # SELECT, MULTISELECT: values computed by Kestra
+    prefill: Any = None  # UI pre-fill (Kestra 1.1+), instead of defaults
     depends_on: DependsOn | None = None
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # keys of newer Kestra kept as written
 
 
 @dataclass(frozen=True)

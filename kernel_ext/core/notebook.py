@@ -1,6 +1,7 @@
 """A notebook as the core sees it: plain cells, no nbformat objects."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -8,6 +9,7 @@ SKIP_TAG = "skip-execution"  # nbclient's skip_cells_with_tag default: papermill
 PARAMETERS_TAG = "parameters"
 HEADER_MAGIC = "%%flow"
 LOAD_EXT_LINE = "%load_ext kernel_ext"
+_IMPORTS_KERNEL_EXT = re.compile(r"^\s*(import|from)\s+kernel_ext\b", re.M)
 
 
 class CellKind(StrEnum):
@@ -51,5 +53,5 @@ class NotebookSource:
                      if (c.is_header or c.loads_extension) and SKIP_TAG not in c.tags)
 
     def imports_kernel_ext(self) -> bool:
-        return any(c.kind is CellKind.CODE and not c.is_header and not c.loads_extension
-                   and ("import kernel_ext" in c.source or "from kernel_ext" in c.source) for c in self.cells)
+        return any(c.kind is CellKind.CODE and not c.is_header and _IMPORTS_KERNEL_EXT.search(c.source)
+                   for c in self.cells)

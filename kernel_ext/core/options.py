@@ -14,7 +14,7 @@ class Options:
     flows: str = "_flows"  # folder of Kestra flows (SyncFlows' gitDirectory)
     image: str = "python:3.12-slim"  # containerImage of generated tasks
     kernel: str = "python3"  # kernel papermill starts, locally and in Kestra
-    requirements: tuple[str, ...] = ("papermill", "ipykernel")  # installed before each notebook task
+    requirements: tuple[str, ...] = ()  # installed before each notebook task, after papermill and ipykernel
 
     @classmethod
     def from_table(cls, table: dict[str, Any], source: str = "pyproject.toml") -> Options:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from .yamlsafe import Path
+from .yamlsafe import Path, format_path
 
 Finding = tuple[Path, str, str | None]
 Rule = Callable[[dict[str, Any]], Iterator[Finding]]
@@ -119,7 +119,7 @@ def unique_ids(flow: dict[str, Any]) -> Iterator[Finding]:
             if value is None or not isinstance(value, str):
                 continue
             if value in seen:
-                first = ".".join(str(p) for p in seen[value])
+                first = format_path(seen[value])
                 yield path, f"duplicate {kind} {value!r} (first used at {first})", "every id must be unique in the flow"
             else:
                 seen[value] = path

@@ -61,8 +61,8 @@ def _annotation(item: Input) -> str:
 
 def parameter_line(item: Input) -> str:
     annotation = _annotation(item)
-    if not item.required and item.defaults is None:
-        text = f"{item.id}: {annotation} | None = None"
+    if not item.required:  # ``X | None``: Kestra may send null
+        text = f"{item.id}: {annotation} | None = {_literal(item)!r}"
     elif item.defaults is None:
         text = f"{item.id}: {annotation}"
     else:
@@ -78,7 +78,7 @@ def _inferred(item: Input) -> Input:
     p = params[0]
     kind = p.type
     return Input(p.name, kind, description=p.description, required=not p.optional,
-                 defaults=item.defaults if p.has_default and not p.optional else None,
+                 defaults=item.defaults if p.has_default else None,
                  item_type=p.item_type if kind is InputType.ARRAY else None, values=p.choices)
 
 

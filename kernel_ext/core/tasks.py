@@ -15,6 +15,7 @@ from .options import Options
 
 COMMANDS = "io.kestra.plugin.scripts.python.Commands"
 PARALLEL = "io.kestra.plugin.core.flow.Parallel"
+RUNNER_REQUIREMENTS = ("papermill", "ipykernel")  # what running a notebook needs, always installed
 PARAMS_FILE = "params.json"
 REQUIREMENTS_FILE = "requirements.txt"
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ ./-]*\Z")

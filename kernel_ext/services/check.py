@@ -51,7 +51,7 @@ class CheckReport:
 
 def _diff(old: str, new: str, path: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                        f"{path} (committed)", f"{path} (from notebook)"))
+                                        f"{path} (in the repository)", f"{path} (from its notebook)"))
 
 
 def check(project: Project) -> CheckReport:
@@ -66,8 +66,8 @@ def check(project: Project) -> CheckReport:
             continue
         assert conv.flow_path is not None and conv.text is not None
         expected[conv.flow_path] = conv.text
-        if cells := conv.notebook.cells_needing_skip_tag():
-            report.findings.append(Finding(Failure.UNTAGGED, conv.notebook.path, (Problem(
+        for notebook, cells in conv.untagged:
+            report.findings.append(Finding(Failure.UNTAGGED, notebook, (Problem(
                 f"cells {list(cells)} lack the skip-execution tag, so papermill would run them",
                 hint="run nbops export, which adds the tag"),)))
     _check_flow_files(project, expected, failed, report)
@@ -88,7 +88,11 @@ def _check_flow_files(project: Project, expected: dict[str, str], failed: set[st
             report.findings.append(Finding(Failure.INVALID, name, (Problem(exc.message, hint=exc.hint),)))
             continue
         source = generated_source(text)
-        if name in expected:
+        if name in expected and source is None:
+            report.findings.append(Finding(Failure.INVALID, name, (Problem(
+                "a hand-written flow is where a notebook's flow belongs; export will not overwrite it",
+                hint="give the notebook another id, or move the hand-written flow"),)))
+        elif name in expected:
             if text != expected[name]:
                 report.findings.append(Finding(Failure.DRIFT, name, (Problem(
                     "differs from what its notebook converts to", hint="run nbops export and commit"),),

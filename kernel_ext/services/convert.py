@@ -13,7 +13,7 @@ from ..adapters.notebooks import read_notebook
 from ..adapters.project import Project
 from ..core.convert import Conversion, convert
 from ..core.notebook import NotebookSource
-from ..errors import InvalidError, NbopsError, Problem
+from ..errors import ConfigError, InvalidError, NbopsError, Problem
 
 
 def _failed(display: str, problems: tuple[Problem, ...]) -> Conversion:
@@ -49,13 +49,18 @@ def expand_notebooks(project: Project, paths: list[Path] | None) -> list[Path]:
     if not paths:
         return project.notebook_paths()
     found: list[Path] = []
+    flows = {p.resolve() for p in project.notebook_paths()}
     for path in paths:
         if path.is_dir():
             found += [p for p in project.notebook_paths() if p.resolve().is_relative_to(path.resolve())]
         elif path.suffix == ".ipynb":
+            if path.resolve() not in flows:
+                raise ConfigError(f"is not a flow notebook: flows are the notebooks below {project.options.notebooks}/ "
+                                 "whose names do not start with '_' or '.'", file=str(path),
+                                 hint="'_' notebooks are pipeline steps; export the pipeline notebook instead")
             found.append(path)
         else:
-            raise NbopsError("is not a notebook or a folder", file=str(path), hint="pass .ipynb files or folders")
+            raise ConfigError("is not a notebook or a folder", file=str(path), hint="pass .ipynb files or folders")
     return sorted(set(found), key=lambda p: os.path.relpath(p, project.root))
 
 

@@ -75,9 +75,10 @@ def _apply(project: Project, conv: Conversion, result: ExportResult, dry_run: bo
     changed = (not target.exists() or target.read_bytes() != text.encode()) if dry_run \
         else write_if_changed(target, text)
     (result.written if changed else result.unchanged).append(conv.flow_path)
-    cells = conv.notebook.cells_needing_skip_tag()
-    if cells:
+    for notebook, cells in conv.untagged:
+        if any(notebook == done for done, _ in result.tagged):
+            continue  # a step notebook shared by two pipelines
         if not dry_run:
-            add_tag(project.root / conv.notebook.path, cells, SKIP_TAG)
-        result.tagged.append((conv.notebook.path, cells))
-        log.info("%s: tagged cells %s with %s", conv.notebook.path, cells, SKIP_TAG)
+            add_tag(project.root / notebook, cells, SKIP_TAG)
+        result.tagged.append((notebook, cells))
+        log.info("%s: tagged cells %s with %s", notebook, cells, SKIP_TAG)

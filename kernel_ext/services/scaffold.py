@@ -11,7 +11,7 @@ from ..core.convert import snake_case
 from ..core.mapping import flow_from_dict
 from ..core.scaffold import flow_cells, template_cells
 from ..core.validate import parse_flow_text
-from ..errors import ConflictError, FlowError, NbopsError
+from ..errors import ConfigError, ConflictError, FlowError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*\Z")
 
@@ -20,7 +20,7 @@ def _target(project: Project, name: str) -> Path:
     """``finance/monthly`` → notebooks/finance/monthly.ipynb, refusing names that leave notebooks/."""
     stem = name.removesuffix(".ipynb")
     if not _NAME.match(stem):
-        raise NbopsError(f"{name!r} is not a notebook name nbops can make a flow of",
+        raise ConfigError(f"{name!r} is not a notebook name nbops can make a flow of",
                          hint="lowercase letters, digits, '_' and '-', sub-folders with '/', e.g. finance/monthly")
     path = project.notebooks_dir / PurePosixPath(stem + ".ipynb")
     if path.exists():
