@@ -117,3 +117,25 @@ def test_flow_model_round_trips_through_its_document() -> None:
                                     ("code", "a = 1\nb: list[str] = ['x']", ["parameters"])]), Options())
     assert conversion.flow is not None and conversion.document is not None
     assert flow_from_dict(conversion.document) == conversion.flow
+
+
+_yamlish = st.text(st.sampled_from(list("abc:-[]{}!&*#'\"\n 0123456789.|>@%")), max_size=200)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_yamlish, st.text(max_size=200)))
+def test_any_header_text_gives_problems_never_an_exception(text: str) -> None:
+    header, problems = parse_header(Cell(3, CellKind.CODE, "%%flow\n" + text), "acme.data")
+    assert all(p.cell == 3 for p in problems)
+    if not problems:
+        assert header.cell == 3
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.text(st.sampled_from(list("xy=: 1'\"[]{}#()\n\\+-.")), max_size=120)))
+def test_any_parameters_text_gives_problems_never_an_exception(text: str) -> None:
+    from kernel_ext.core.params import parse_parameters
+
+    params, problems = parse_parameters(text)
+    assert all(p.line is None or p.line >= 1 for p in problems)
+    assert len({p.name for p in params}) == len(params) or problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import Problem
@@ -42,10 +42,23 @@ class Conversion:
     untagged: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (notebook, cells) papermill would wrongly run
     header: Header = field(default_factory=Header)
     parameters: tuple[Parameter, ...] = ()
+    namespace: str = ""
+    flow_id: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def flow_key(self) -> tuple[str, str] | None:
+        """(namespace, id): what two notebooks must not share."""
+        return (self.namespace, self.flow_id) if self.ok and self.flow_path else None
+
+    def lean(self) -> Conversion:
+        """Only what export and check need (path, file text, tags, problems): cheap to send
+        between processes, where the model and cells are not."""
+        return replace(self, notebook=NotebookSource(self.notebook.path, ()), document=None, flow=None,
+                       header=Header(), parameters=())
 
 
 def snake_case(name: str) -> str:
@@ -276,4 +289,5 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
     untagged = tuple((nb.path, cells) for nb in (notebook, *build.steps.values())
                      if (cells := nb.cells_needing_skip_tag()))
     return Conversion(notebook, (), document, model, flow_file(namespace, flow_id, options),
-                      render_flow(document, notebook.path), untagged, header, tuple(params))
+                      render_flow(document, notebook.path), untagged, header, tuple(params),
+                      namespace=model.namespace, flow_id=model.id)

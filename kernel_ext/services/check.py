@@ -57,7 +57,7 @@ def _diff(old: str, new: str, path: str) -> str:
 def check(project: Project) -> CheckReport:
     report = CheckReport()
     expected: dict[str, str] = {}
-    conversions = convert_all(project)
+    conversions = convert_all(project, lean=True)
     report.notebooks = len(conversions)
     failed = {conv.notebook.path for conv in conversions if not conv.ok}
     for conv in conversions:

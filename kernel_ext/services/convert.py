@@ -77,26 +77,32 @@ def worker_count(notebooks: int, jobs: int | None = None) -> int:
     return max(1, min(os.cpu_count() or 1, notebooks // (PARALLEL_FROM // 2)))
 
 
-def convert_all(project: Project, paths: list[Path] | None = None, jobs: int | None = None) -> list[Conversion]:
-    """Convert notebooks in path order (in worker processes for large repositories; conversion
-    is pure, so the result is the same), then mark two notebooks that claim the same flow."""
+def _lean_conversion(project: Project, path: Path) -> Conversion:
+    return convert_notebook(project, path).lean()
+
+
+def convert_all(project: Project, paths: list[Path] | None = None, *, lean: bool = False,
+                jobs: int | None = None) -> list[Conversion]:
+    """Convert notebooks in path order, then mark two notebooks that claim the same flow.
+    ``lean`` conversions (see :meth:`Conversion.lean`) are what export and check need; for a
+    large repository they are made in worker processes (conversion is pure: same result)."""
     files = expand_notebooks(project, paths)
-    workers = worker_count(len(files), jobs)
+    workers = worker_count(len(files), jobs) if lean else 1
     if workers == 1:
-        conversions = [convert_notebook(project, p) for p in files]
+        conversions = [_lean_conversion(project, p) if lean else convert_notebook(project, p) for p in files]
     else:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             chunk = max(1, len(files) // (workers * 8))
-            conversions = list(pool.map(partial(convert_notebook, project), files, chunksize=chunk))
+            conversions = list(pool.map(partial(_lean_conversion, project), files, chunksize=chunk))
     return mark_collisions(conversions)
 
 
 def mark_collisions(conversions: list[Conversion]) -> list[Conversion]:
     owners: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, conv in enumerate(conversions):
-        if conv.flow is not None:
-            owners[(conv.flow.namespace, conv.flow.id)].append(index)
+        if conv.flow_key is not None:
+            owners[conv.flow_key].append(index)
     result = list(conversions)
     for (namespace, flow_id), indices in owners.items():
         if len(indices) < 2:
@@ -107,5 +113,5 @@ def mark_collisions(conversions: list[Conversion]) -> list[Conversion]:
             problem = Problem(f"flow {namespace}.{flow_id} is also claimed by {others}", "id",
                               hint="give one of them another id: in its %%flow cell")
             result[i] = replace(conversions[i], problems=(problem,), document=None, flow=None, flow_path=None,
-                                text=None)
+                                text=None, untagged=())
     return result

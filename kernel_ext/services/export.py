@@ -49,7 +49,7 @@ def _owner_problem(project: Project, conv: Conversion) -> Problem | None:
 def plan_export(project: Project, paths: list[Path] | None = None) -> list[Conversion]:
     """Every conversion, with ownership conflicts of the target files added as problems."""
     planned = []
-    for conv in convert_all(project, paths):
+    for conv in convert_all(project, paths, lean=True):
         problem = _owner_problem(project, conv) if conv.ok else None
         planned.append(replace(conv, problems=(problem,), document=None, text=None) if problem else conv)
     return planned
