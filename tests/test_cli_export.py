@@ -114,7 +114,7 @@ def test_bad_headers_name_notebook_cell_and_field_and_write_nothing(repo: Repo, 
 
 def test_alias_bomb_in_a_header(repo: Repo) -> None:
     bomb = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-        f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+        f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
     repo.nb("bomb.ipynb", bomb)
     result = repo.cli("export")
     assert result.code == 3 and "alias bomb" in result.out

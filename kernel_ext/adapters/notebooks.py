@@ -38,8 +38,9 @@ def notebook_from_text(text: str, display: str) -> NotebookSource:
 def _cell(index: int, cell: Any, display: str) -> Cell:
     if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
         raise NotebookError(display, [Problem("a cell without a valid cell_type", cell=index)])
-    metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-    tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
+    metadata = cell.get("metadata")
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    tags = tags if isinstance(tags, list) else []
     return Cell(index, CellKind(cell["cell_type"]), _source(cell.get("source")), tuple(str(t) for t in tags))
 
 

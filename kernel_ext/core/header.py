@@ -154,10 +154,11 @@ def _semantic(data: dict[str, Any]) -> list[tuple[str, str, str | None]]:
         if isinstance(notebook, str) and (why := step_path_problem(notebook)) is not None:
             found.append(("steps", why, "name notebooks relative to this notebook's folder, e.g. clean.ipynb"))
         produced = step.get("produces") if isinstance(step, dict) else None
-        for file in (f for f in (produced if isinstance(produced, list) else []) if isinstance(f, str)):
+        for file in (f for f in (produced or []) if isinstance(f, str)) if isinstance(produced, list) else ():
             if (why := relative_path_problem(file) or _glob_problem(file)) is not None:
                 found.append(("steps", why, "name the exact files, relative to this notebook's folder"))
-    files = data.get("files") if isinstance(data.get("files"), list) else []
+    raw_files = data.get("files")
+    files = raw_files if isinstance(raw_files, list) else []
     for entry in (f for f in files if isinstance(f, str)):
         if (why := relative_path_problem(entry)) is not None:
             found.append(("files", why, "name files relative to this notebook's folder, e.g. data/*.csv"))

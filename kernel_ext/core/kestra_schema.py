@@ -57,7 +57,7 @@ def _obj(props: dict[str, Any], required: tuple[str, ...] = (), strict: bool = T
     return schema
 
 
-def _dispatch(kinds: dict[str, dict[str, Any]], common: dict[str, Any],
+def _dispatch(kinds: dict[str, Any], common: dict[str, Any],
               required: tuple[str, ...]) -> dict[str, Any]:
     """An object whose ``type`` selects a strict schema; unknown types get the common one."""
     branches = []
@@ -100,7 +100,7 @@ _SCRIPT = {
     "dependencyCacheEnabled": _bool, "docker": _map, "runner": _str, "outputDirectory": _bool,
 }
 _FLOW_PKG = "io.kestra.plugin.core.flow."
-TASKS = {
+TASKS: dict[str, dict[str, Any]] = {
     _FLOW_PKG + "Parallel": {"tasks": _TASKS_NONEMPTY, "concurrent": {"type": "integer", "minimum": 0},
                              "errors": _TASKS, "finally": _TASKS, "__required__": ("tasks",)},
     _FLOW_PKG + "Sequential": {"tasks": _TASKS_NONEMPTY, "errors": _TASKS, "finally": _TASKS,
@@ -139,7 +139,7 @@ TRIGGER_COMMON = {
 }
 _PRECONDITION_FLOW = _obj({"namespace": _str, "flowId": _str, "states": {"type": "array", "items": {"enum": list(STATES)}},
                            "labels": _map}, ("namespace",))
-TRIGGERS = {
+TRIGGERS: dict[str, dict[str, Any]] = {
     _TRIGGER_PKG + "Schedule": {"cron": _str, "timezone": _str, "withSeconds": _bool, "inputs": _map,
                                 "recoverMissedSchedules": {"enum": ["LAST", "NONE", "ALL"]},
                                 "lateMaximumDelay": _duration, "scheduleConditions": {"type": "array"},
@@ -162,7 +162,7 @@ _VALUES = {"type": "array", "items": {"type": ["string", "number", "boolean"]}}
 _INT = {"type": "integer"}
 _NUMBER = {"type": "number"}
 _BOUNDS = {"after": _str, "before": _str}
-INPUTS = {
+INPUTS: dict[str, dict[str, Any]] = {
     "STRING": {"validator": _str}, "SECRET": {"validator": _str}, "INT": {"min": _INT, "max": _INT},
     "FLOAT": {"min": _NUMBER, "max": _NUMBER}, "DATETIME": _BOUNDS, "DATE": _BOUNDS, "TIME": _BOUNDS,
     "DURATION": {"min": _duration, "max": _duration}, "FILE": {"extension": _str},

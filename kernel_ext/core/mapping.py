@@ -139,7 +139,7 @@ def task_from_dict(data: Mapping[str, Any]) -> Task:
     nested = isinstance(children, list) and all(isinstance(c, Mapping) and "type" in c for c in children)
     skip = {"id", "type", "description", "timeout", "retry"} | ({"tasks"} if nested else set())
     return Task(id=data["id"], type=data["type"], properties=frozen_map({k: v for k, v in data.items() if k not in skip}),
-                tasks=tuple(task_from_dict(c) for c in children) if nested else (),
+                tasks=tuple(task_from_dict(c) for c in children) if nested and children else (),
                 description=data.get("description"), timeout=data.get("timeout"),
                 retry=retry_from_dict(data["retry"]) if isinstance(data.get("retry"), Mapping) else None)
 

@@ -162,6 +162,7 @@ _PLAIN_HINT = "write one literal value per line, e.g.  region = \"eu\"  or  limi
 def _parameter(node: ast.stmt, lines: list[str]) -> Parameter:
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
         raise _NotAParameter("a parameters cell holds assignments only, not a bare string", _PLAIN_HINT)
+    value_node: ast.expr | None
     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
         name, value_node, annotation = node.targets[0].id, node.value, None
     elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):

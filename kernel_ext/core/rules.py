@@ -194,7 +194,8 @@ def schedules(flow: dict[str, Any]) -> Iterator[Finding]:
         zone = trigger.get("timezone")
         if isinstance(zone, str) and (problem := timezone_problem(zone)):
             yield path + ("timezone",), problem, None
-        given = trigger.get("inputs") if isinstance(trigger.get("inputs"), dict) else {}
+        raw_inputs = trigger.get("inputs")
+        given = raw_inputs if isinstance(raw_inputs, dict) else {}
         for name, _ in required:
             if name not in given:
                 yield path, (f"the flow has a Schedule trigger but required input {name!r} has no defaults"), \
@@ -224,7 +225,8 @@ def tasks(flow: dict[str, Any]) -> Iterator[Finding]:
         if kind == SUBFLOW and task.get("namespace") == flow.get("namespace") and task.get("flowId") == flow.get("id"):
             yield path, "a Subflow task cannot call its own flow", None
         if kind == SWITCH:
-            cases = task.get("cases") if isinstance(task.get("cases"), dict) else {}
+            raw_cases = task.get("cases")
+            cases = raw_cases if isinstance(raw_cases, dict) else {}
             if not any(isinstance(v, list) and v for v in cases.values()) and not task.get("defaults"):
                 yield path, "a Switch needs at least one non-empty case or defaults", None
 

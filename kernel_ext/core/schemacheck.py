@@ -216,7 +216,7 @@ class SchemaChecker:
         compiled = [self._compile(option) for option in options]
 
         def check(value: Any, path: Path, out: list[Error]) -> None:
-            tries = []
+            tries: list[list[Error]] = []
             for option in compiled:
                 found: list[Error] = []
                 option(value, path, found)
