@@ -310,3 +310,20 @@ def test_integer_bounds_must_be_numbers(repo: Repo) -> None:
     repo.nb("bounds.ipynb", "inputs: {n: {min: PT1M}}\n", params="n = 3\n")
     result = repo.cli("export")
     assert result.code == 3 and "inputs[0].min: expected a whole number" in result.out
+
+
+def test_a_huge_notebook_is_refused_before_parsing(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernel_ext.adapters import notebooks
+
+    monkeypatch.setattr(notebooks, "MAX_NOTEBOOK_BYTES", 10_000)
+    repo.nb("big.ipynb", body="x = '" + "y" * 20_000 + "'\n")
+    result = repo.cli("export")
+    assert result.code == 3 and "notebooks/big.ipynb: file is" in result.out and "more than the 10,000 bytes" in result.out
+
+
+def test_every_command_has_help(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("export", "validate", "check", "new"):
+        with pytest.raises(SystemExit) as info:
+            repo.cli(command, "--help")
+        assert info.value.code == 0
+        assert f"usage: nbops {command}" in capsys.readouterr().out

@@ -223,7 +223,8 @@ class SchemaChecker:
                 if not found:
                     return
                 tries.append(found)
-            out.extend(min(tries, key=len))
+            fewest: list[Error] = min(tries, key=len)
+            out.extend(fewest)
 
         return check
 
