@@ -201,3 +201,44 @@ def test_hand_written_flow_in_a_notebooks_place(repo: Repo) -> None:
     (repo.root / "_flows" / "report.yml").write_text(HAND_WRITTEN.replace("hand_made", "report"))
     result = repo.cli("check")
     assert result.code == 3 and "export will not overwrite it" in result.out
+
+
+def test_a_renamed_notebook_takes_over_its_flow_file(repo: Repo) -> None:
+    repo.nb("old_name.ipynb", "id: sales\n")
+    assert repo.cli("export").code == 0
+    (repo.root / "notebooks" / "old_name.ipynb").rename(repo.root / "notebooks" / "new_name.ipynb")
+    result = repo.cli("check")
+    assert result.code == 4 and "[drift] _flows/sales.yml" in result.out  # export will fix it
+    assert repo.cli("export").code == 0 and repo.cli("check").code == 0
+    assert "from notebooks/new_name.ipynb" in (repo.root / "_flows" / "sales.yml").read_text()
+
+
+def test_a_flow_file_of_another_living_notebook_is_a_conflict(repo: Repo) -> None:
+    repo.nb("a.ipynb", "id: sales\n")
+    assert repo.cli("export").code == 0
+    repo.nb("a.ipynb", "id: other\n")  # a now makes another flow, b claims the old file
+    repo.nb("b.ipynb", "id: sales\n")
+    result = repo.cli("check")
+    assert result.code == 3 and "generated from notebooks/a.ipynb" in result.out
+    assert repo.cli("export").code == 3
+
+
+def test_validate_a_missing_path_is_a_usage_error(repo: Repo) -> None:
+    result = repo.cli("validate", str(repo.root / "nope.yml"))
+    assert result.code == 2 and "no such file or folder" in result.err
+
+
+def test_problems_of_the_finished_flow_point_at_the_header_line(repo: Repo) -> None:
+    repo.nb("b.ipynb", "labels: {x: y}\ninputs:\n  n: {min: 'a'}\n", params="n = 3\n")
+    result = repo.cli("export")
+    assert "notebooks/b.ipynb (cell 0, line 3): inputs[0].min: expected a whole number" in result.out
+
+
+def test_imports_of_kernel_ext_in_any_form_count() -> None:
+    from kernel_ext.core.notebook import Cell, CellKind, NotebookSource
+
+    def imports(source: str) -> bool:
+        return NotebookSource("n.ipynb", (Cell(0, CellKind.CODE, source),)).imports_kernel_ext()
+
+    assert imports("import os, kernel_ext") and imports("import kernel_ext as k") and imports("from kernel_ext import output")
+    assert not imports("# import kernel_ext") and not imports("import kernel_extra")

@@ -195,7 +195,9 @@ def test_export_of_explicit_paths(repo: Repo) -> None:
     outside = repo.root.parent / "outside.ipynb"
     outside.write_text("{}")
     result = repo.cli("export", str(outside))
-    assert result.code == 2 and "is not a flow notebook" in result.err
+    assert result.code == 2 and "is outside the repository" in result.err
+    assert "no such file" in repo.cli("export", str(repo.root / "notebooks" / "nope.ipynb")).err
+    assert "is outside the repository" in repo.cli("export", str(repo.root.parent)).err
 
 
 def test_symlinked_notebook_leading_outside_is_refused(repo: Repo) -> None:

@@ -16,7 +16,7 @@ from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger,
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
 from .params import Parameter, parse_parameters
-from .requirements import requirement_problem
+from .requirements import requirement_name, requirement_problem
 from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, notebook_task, output_file_ref, parallel_task
 from .validate import flow_problems
 
@@ -164,8 +164,10 @@ class _Build:
         self.used_ids: set[str] = set()
         self.upstream_files: dict[str, str] = {}  # file → the Kestra expression of the task output holding it
         uses_nbops = notebook.imports_kernel_ext() or any(s.imports_kernel_ext() for s in self.steps.values())
-        self.requirements = list(dict.fromkeys([*RUNNER_REQUIREMENTS, *options.requirements, *header.requirements,
-                                                *(["nbops"] if uses_nbops else [])]))
+        wanted = [*RUNNER_REQUIREMENTS, *options.requirements, *header.requirements]
+        if uses_nbops and "nbops" not in {requirement_name(r) for r in wanted}:
+            wanted.append("nbops")
+        self.requirements = list(dict.fromkeys(wanted))
         self.retry = retry_from_dict(header.retry) if header.retry else None
 
     def problem(self, message: str, key: str | None = None, hint: str | None = None) -> None:
@@ -227,6 +229,19 @@ def _outputs(header: Header, last_task: str | None, build: _Build) -> list[Outpu
     return outputs
 
 
+# the header keys a generated flow field comes from, most specific first
+_FIELD_ORIGINS = (("inputs", ("inputs",)), ("triggers", ("schedule", "after", "triggers", "timezone")),
+                  ("tasks", ("retry", "timeout", "steps", "image", "requirements", "files")),
+                  ("outputs", ("outputs",)), ("labels", ("labels",)), ("description", ("description",)))
+
+
+def _header_line(flow_path: str, header: Header) -> int | None:
+    """The header line a problem of the finished flow most likely comes from (kestra: for raw keys)."""
+    top = flow_path.split(".")[0].split("[")[0]
+    keys = next((keys for field, keys in _FIELD_ORIGINS if field == top), ())
+    return next((header.lines[k] for k in (*keys, "kestra") if k in header.lines), None)
+
+
 def _last_notebook_task(tasks: list[Task]) -> str | None:
     if not tasks:
         return None
@@ -282,9 +297,8 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
     document = {**flow_to_dict(flow), **header.kestra}
     flow_found = flow_problems(document)
     if flow_found:
-        where = header.cell
-        return Conversion(notebook, tuple(p.located(cell=where) for p in flow_found), header=header,
-                          parameters=tuple(params))
+        located = tuple(p.located(cell=header.cell, line=_header_line(p.path, header)) for p in flow_found)
+        return Conversion(notebook, located, header=header, parameters=tuple(params))
     model = flow_from_dict(document) if header.kestra else flow  # raw keys may change what the model says
     untagged = tuple((nb.path, cells) for nb in (notebook, *build.steps.values())
                      if (cells := nb.cells_needing_skip_tag()))

@@ -9,7 +9,7 @@ SKIP_TAG = "skip-execution"  # nbclient's skip_cells_with_tag default: papermill
 PARAMETERS_TAG = "parameters"
 HEADER_MAGIC = "%%flow"
 LOAD_EXT_LINE = "%load_ext kernel_ext"
-_IMPORTS_KERNEL_EXT = re.compile(r"^\s*(import|from)\s+kernel_ext\b", re.M)
+_IMPORTS_KERNEL_EXT = re.compile(r"^\s*(import\s+([\w.]+(\s+as\s+\w+)?\s*,\s*)*kernel_ext\b|from\s+kernel_ext\b)", re.M)
 
 
 class CellKind(StrEnum):

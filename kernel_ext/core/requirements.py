@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+
+def requirement_name(text: str) -> str | None:
+    """The normalised project name of a requirement (``Pandas>=2`` → ``pandas``), or None."""
+    try:
+        return canonicalize_name(Requirement(text).name)
+    except InvalidRequirement:
+        return None
 
 
 def requirement_problem(text: str) -> str | None:

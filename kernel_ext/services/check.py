@@ -11,6 +11,7 @@ from ..core.emit import generated_source
 from ..core.validate import parse_flow_text
 from ..errors import NbopsError, Problem
 from .convert import convert_all
+from .export import owner_problem
 
 
 class Failure(IntEnum):
@@ -56,7 +57,8 @@ def _diff(old: str, new: str, path: str) -> str:
 
 def check(project: Project) -> CheckReport:
     report = CheckReport()
-    expected: dict[str, str] = {}
+    expected: dict[str, str] = {}  # flow file → its text
+    owners: dict[str, str] = {}  # flow file → the notebook it must come from
     conversions = convert_all(project, lean=True)
     report.notebooks = len(conversions)
     failed = {conv.notebook.path for conv in conversions if not conv.ok}
@@ -66,15 +68,17 @@ def check(project: Project) -> CheckReport:
             continue
         assert conv.flow_path is not None and conv.text is not None
         expected[conv.flow_path] = conv.text
+        owners[conv.flow_path] = conv.notebook.path
         for notebook, cells in conv.untagged:
             report.findings.append(Finding(Failure.UNTAGGED, notebook, (Problem(
                 f"cells {list(cells)} lack the skip-execution tag, so papermill would run them",
                 hint="run nbops export, which adds the tag"),)))
-    _check_flow_files(project, expected, failed, report)
+    _check_flow_files(project, expected, owners, failed, report)
     return report
 
 
-def _check_flow_files(project: Project, expected: dict[str, str], failed: set[str], report: CheckReport) -> None:
+def _check_flow_files(project: Project, expected: dict[str, str], owners: dict[str, str], failed: set[str],
+                      report: CheckReport) -> None:
     """Drift and orphans among generated files (a file whose notebook failed to convert is left to
     that notebook's INVALID finding); hand-written flows are validated."""
     present = set()
@@ -88,10 +92,8 @@ def _check_flow_files(project: Project, expected: dict[str, str], failed: set[st
             report.findings.append(Finding(Failure.INVALID, name, (Problem(exc.message, hint=exc.hint),)))
             continue
         source = generated_source(text)
-        if name in expected and source is None:
-            report.findings.append(Finding(Failure.INVALID, name, (Problem(
-                "a hand-written flow is where a notebook's flow belongs; export will not overwrite it",
-                hint="give the notebook another id, or move the hand-written flow"),)))
+        if name in expected and (conflict := owner_problem(project, name, owners[name], text)):
+            report.findings.append(Finding(Failure.INVALID, name, (conflict,)))
         elif name in expected:
             if text != expected[name]:
                 report.findings.append(Finding(Failure.DRIFT, name, (Problem(

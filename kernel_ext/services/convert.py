@@ -51,6 +51,10 @@ def expand_notebooks(project: Project, paths: list[Path] | None) -> list[Path]:
     found: list[Path] = []
     flows = {p.resolve() for p in project.notebook_paths()}
     for path in paths:
+        if not path.exists():
+            raise ConfigError("no such file or folder", file=str(path))
+        if not path.resolve().is_relative_to(project.root.resolve()):
+            raise ConfigError("is outside the repository", file=str(path), hint=f"nbops works below {project.root}")
         if path.is_dir():
             found += [p for p in project.notebook_paths() if p.resolve().is_relative_to(path.resolve())]
         elif path.suffix == ".ipynb":

@@ -30,20 +30,27 @@ class ExportResult:
         return not self.failed
 
 
+def owner_problem(project: Project, flow_path: str, notebook: str, text: str) -> Problem | None:
+    """Whether ``notebook`` may write ``flow_path``, which holds ``text``: a hand-written flow is
+    never overwritten, nor one generated from another notebook that still exists (a renamed
+    notebook takes over the file its old name left)."""
+    owner = generated_source(text)
+    if owner == notebook or (owner is not None and not (project.root / owner).is_file()):
+        return None
+    what = f"generated from {owner}" if owner else "a hand-written flow"
+    return Problem(f"{flow_path} is {what}; export will not overwrite it with the flow of {notebook}", "id",
+                   hint=f"give {notebook} another id, or move/delete {flow_path}")
+
+
 def _owner_problem(project: Project, conv: Conversion) -> Problem | None:
-    """A flow file already there must be ours: generated from this very notebook."""
     target = project.root / (conv.flow_path or "")
     if not target.exists():
         return None
     try:
-        owner = generated_source(read_text(target, MAX_FLOW_BYTES, conv.flow_path))
+        text = read_text(target, MAX_FLOW_BYTES, conv.flow_path)
     except NbopsError as exc:
         return Problem(exc.message, hint=exc.hint)
-    if owner == conv.notebook.path:
-        return None
-    what = f"generated from {owner}" if owner else "a hand-written flow"
-    return Problem(f"{conv.flow_path} already exists and is {what}", "id",
-                   hint="give this notebook another id, or move/delete that file")
+    return owner_problem(project, conv.flow_path or "", conv.notebook.path, text)
 
 
 def plan_export(project: Project, paths: list[Path] | None = None) -> list[Conversion]:

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..adapters.files import MAX_FLOW_BYTES, read_text
-from ..adapters.project import FLOW_SUFFIXES, Project
+from ..adapters.project import Project
 from ..core.validate import parse_flow_text
-from ..errors import NbopsError, Problem
+from ..errors import ConfigError, NbopsError, Problem
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,10 @@ def flow_files(project: Project, paths: list[Path] | None) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found += project.flow_paths(path)
-        elif path.suffix in FLOW_SUFFIXES or path.is_file():
+        elif path.is_file():
             found.append(path)
         else:
-            raise NbopsError("no such file or folder", file=str(path))
+            raise ConfigError("no such file or folder", file=str(path))
     return found
 
 
