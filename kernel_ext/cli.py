@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
+from . import __version__, cli_runs
 from .errors import InvalidError, NbopsError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                                           "Kestra flow's inputs and triggers with --from-flow.")
     new.add_argument("name", nargs="?", help="e.g. sales_report or finance/monthly")
     new.add_argument("--from-flow", type=Path, metavar="FILE", help="a Kestra flow YAML to start from")
+    cli_runs.add_commands(commands)
     return parser
 
 
@@ -61,7 +62,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
     try:
         project = find_project(args.repo)
-        handler = {"export": _export, "validate": _validate, "check": _check, "new": _new}[args.command]
+        handler = {"export": _export, "validate": _validate, "check": _check, "new": _new, "run": cli_runs.cmd_run,
+                   "runs": cli_runs.cmd_runs, "show": cli_runs.cmd_show, "batch": cli_runs.cmd_batch}[args.command]
         return handler(project, args, out)
     except InvalidError as exc:
         print(str(exc), file=sys.stderr)

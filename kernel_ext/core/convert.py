@@ -17,7 +17,8 @@ from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
 from .params import Parameter, parse_parameters
 from .requirements import requirement_name, requirement_problem
-from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, notebook_task, output_file_ref, parallel_task
+from .tasks import (RUNNER_REQUIREMENTS, SAFE_FILE_NAME, input_source, notebook_task, output_file_ref, output_source,
+                    parallel_task)
 from .validate import flow_problems
 
 _NAMESPACE_RE = re.compile(NAMESPACE)
@@ -163,6 +164,7 @@ class _Build:
         self.problems: list[Problem] = []
         self.used_ids: set[str] = set()
         self.upstream_files: dict[str, str] = {}  # file → the Kestra expression of the task output holding it
+        self.upstream_vars: dict[str, str] = {}  # parameter → the earlier step's output that feeds it
         uses_nbops = notebook.imports_kernel_ext() or any(s.imports_kernel_ext() for s in self.steps.values())
         wanted = [*RUNNER_REQUIREMENTS, *options.requirements, *header.requirements]
         if uses_nbops and "nbops" not in {requirement_name(r) for r in wanted}:
@@ -182,7 +184,7 @@ class _Build:
         self.used_ids.add(candidate)
         return candidate
 
-    def task(self, task_id: str, file_name: str, params: list[str], produced: Sequence[str] = ()) -> Task:
+    def task(self, task_id: str, file_name: str, params: dict[str, str], produced: Sequence[str] = ()) -> Task:
         if not SAFE_FILE_NAME.match(file_name):
             self.problem(f"notebook path {file_name!r} has characters Kestra commands cannot carry safely",
                          hint="rename it with letters, digits, '_', '-', '.', spaces and '/' only")
@@ -198,12 +200,13 @@ class _Build:
         params, found = parameters_of(source)
         for p in found:
             self.problem(f"step {step.notebook}: {p.message}", "steps", p.hint)
-        names = [p.name for p in params if p.name in self.input_names]
-        return self.task(snake_case(source.stem), step.notebook, names, step.produces)
+        sources = {p.name: self.upstream_vars.get(p.name) or input_source(p.name) for p in params
+                   if p.name in self.upstream_vars or p.name in self.input_names}
+        return self.task(snake_case(source.stem), step.notebook, sources, step.produces)
 
     def tasks(self, file_name: str) -> list[Task]:
         if not self.header.steps:
-            return [self.task("run_notebook", file_name, self.input_order)]
+            return [self.task("run_notebook", file_name, {n: input_source(n) for n in self.input_order})]
         tasks: list[Task] = []
         for group in self.header.steps:
             children = [(step, t) for step in group.steps if (t := self.step_task(step)) is not None]
@@ -213,6 +216,7 @@ class _Build:
                 tasks.extend(t for _, t in children)
             for step, task in children:  # what a group writes, later groups read (Kestra tasks share no folder)
                 self.upstream_files.update((f, output_file_ref(task.id, f)) for f in step.produces)
+                self.upstream_vars.update((name, output_source(task.id, name)) for name in step.outputs)
         return tasks
 
 

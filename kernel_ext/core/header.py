@@ -29,7 +29,8 @@ _FLOW_REF = {"anyOf": [{"type": "string", "minLength": 1},
 # a step: a notebook path, or {notebook, produces: [files the later steps read]}
 _STEP = {"anyOf": [{"type": "string", "minLength": 1},
                    {"type": "object", "properties": {"notebook": {"type": "string", "minLength": 1},
-                                                     "produces": {"type": "array", "items": _str}},
+                                                     "produces": {"type": "array", "items": _str},
+                                                     "outputs": {"type": "array", "items": _str}},
                     "required": ["notebook"], "additionalProperties": False}]}
 
 HEADER_SCHEMA: dict[str, Any] = {
@@ -75,6 +76,7 @@ class Step:
 
     notebook: str
     produces: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()  # outputs it emits that later steps take as parameters
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ def _flow_ref(entry: Any, namespace: str) -> FlowRef:
 def _step(entry: str | dict[str, Any]) -> Step:
     if isinstance(entry, str):
         return Step(entry)
-    return Step(entry["notebook"], tuple(entry.get("produces", ())))
+    return Step(entry["notebook"], tuple(entry.get("produces", ())), tuple(entry.get("outputs", ())))
 
 
 def _header(index: int, data: dict[str, Any], default_namespace: str, lines: dict[str, int]) -> Header:

@@ -21,10 +21,19 @@ REQUIREMENTS_FILE = "requirements.txt"
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ ./-]*\Z")
 
 
-def params_template(names: Sequence[str]) -> str:
-    """A JSON object Kestra renders from the flow's inputs: one ``toJson`` per parameter."""
-    fields = ", ".join(f'"{name}": {{{{ inputs.{name} | toJson }}}}' for name in names)
+def params_template(sources: Mapping[str, str]) -> str:
+    """A JSON object Kestra renders: for each parameter, ``toJson`` of its source expression
+    (``inputs.x`` for a flow input, ``outputs.<task>.vars.x`` for an earlier step's output)."""
+    fields = ", ".join(f'"{name}": {{{{ {source} | toJson }}}}' for name, source in sources.items())
     return "{" + fields + "}"
+
+
+def input_source(name: str) -> str:
+    return f"inputs.{name}"
+
+
+def output_source(task_id: str, name: str) -> str:
+    return f"outputs.{task_id}.vars.{name}"
 
 
 def papermill_command(notebook: str, output: str, kernel: str, with_params: bool) -> str:
@@ -40,7 +49,7 @@ def output_file_ref(task_id: str, file: str) -> str:
     return f"{{{{ outputs.{task_id}.outputFiles['{file}'] }}}}"
 
 
-def notebook_task(task_id: str, notebook: str, params: Sequence[str], options: Options, *, image: str | None,
+def notebook_task(task_id: str, notebook: str, params: Mapping[str, str], options: Options, *, image: str | None,
                   requirements: Sequence[str], retry: Retry | None, timeout: str | None,
                   files: Sequence[str] = (), upstream_files: Mapping[str, str] | None = None,
                   produces: Sequence[str] = ()) -> Task:

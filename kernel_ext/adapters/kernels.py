@@ -1,0 +1,225 @@
+"""Kernels for runs: started ahead of need by a zygote (see :mod:`zygote`), or the usual way.
+
+:class:`KernelPool` keeps ``ahead`` kernels forked and initialised while notebooks execute, so
+start-up overlaps execution; each run still gets a fresh kernel process, in its own folder. The
+pool is used only where it is exactly equivalent to a normal start: a kernel spec that runs this
+very interpreter's ``ipykernel_launcher``, on Linux. Anything else gets jupyter_client's usual
+start (:func:`plain_manager`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.connect import write_connection_file
+from jupyter_client.kernelspec import KernelSpec, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+from ..errors import NbopsError
+
+
+def kernel_spec(name: str) -> KernelSpec:
+    """The named kernel spec, or a clear error saying how to install it."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    try:
+        return KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise NbopsError(f"no Jupyter kernel named {name!r} is installed",
+                         hint=f"install it with: python -m ipykernel install --user --name {name} "
+                              "(or set [tool.nbops] kernel to one of: jupyter kernelspec list)") from None
+
+
+def plain_manager(name: str) -> AsyncKernelManager:
+    kernel_spec(name)  # fail early and clearly
+    return AsyncKernelManager(kernel_name=name)
+
+
+class ForkedKernelProcess:
+    """The part of ``subprocess.Popen`` jupyter_client uses, for a kernel the zygote forked (it
+    is the zygote's child, not ours, so liveness is read from /proc instead of waitpid)."""
+
+    stdin = stdout = stderr = None  # the zygote's child: no pipes of ours
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not _alive(self.pid):
+            self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.02)
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+@dataclass
+class PreparedKernel:
+    pid: int
+    connection_file: str
+    fifo: str
+
+    def go(self, cwd: str, env: dict[str, str]) -> None:
+        """Hand the kernel its folder and environment; it starts serving."""
+        with open(self.fifo, "w", encoding="utf-8") as fifo:
+            fifo.write(json.dumps({"cwd": cwd, "env": env}) + "\n")
+
+    def discard(self) -> None:
+        ForkedKernelProcess(self.pid).kill()
+        for path in (self.connection_file, self.fifo):
+            Path(path).unlink(missing_ok=True)
+
+
+class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """Takes a prepared kernel instead of launching a process."""
+
+    prepared: PreparedKernel | None = None
+
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        assert self.prepared is not None
+        km = self.parent
+        km.load_connection_file(self.prepared.connection_file)
+        self.connection_info = km.get_connection_info()
+        kwargs.pop("extra_arguments", None)
+        return await super(LocalProvisioner, self).pre_launch(cmd=["(prepared kernel)"], **kwargs)
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> dict[str, Any]:
+        assert self.prepared is not None
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        self.prepared.go(cwd, env)
+        self.process = ForkedKernelProcess(self.prepared.pid)
+        self.pid = self.pgid = self.prepared.pid  # the kernel leads its own process group
+        self.cwd = cwd
+        return self.connection_info
+
+    async def cleanup(self, restart: bool = False) -> None:
+        if self.prepared is not None:
+            for path in (self.prepared.connection_file, self.prepared.fifo):
+                Path(path).unlink(missing_ok=True)
+        await super().cleanup(restart)
+
+
+class PooledKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """A kernel manager whose kernel comes from the pool (shut down and cleaned up as usual)."""
+
+    def set_prepared(self, prepared: PreparedKernel) -> None:
+        self.kernel_id = str(uuid.uuid4())
+        provisioner = ZygoteProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        provisioner.prepared = prepared
+        self.provisioner = provisioner
+
+
+class KernelPool:
+    """Kernels of one kernel spec, forked ahead of need by a zygote process."""
+
+    def __init__(self, kernel_name: str, ahead: int = 1):
+        self.kernel_name = kernel_name
+        self.ahead = max(1, ahead)
+        self.spec = kernel_spec(kernel_name)
+        self.usable = pool_can_serve(self.spec)
+        self._ready: deque[PreparedKernel] = deque()
+        self._folder = tempfile.mkdtemp(prefix="nbops-kernels-")
+        self._zygote: subprocess.Popen[str] | None = None
+        if self.usable:  # its imports overlap whatever the caller does before the first kernel
+            self._start_zygote()
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def manager(self) -> AsyncKernelManager:
+        """A manager for a fresh kernel; with the pool, one already forked and initialised."""
+        if not self.usable:
+            return AsyncKernelManager(kernel_name=self.kernel_name)
+        self._fill()
+        prepared = self._ready.popleft()
+        self._fill()  # the next one initialises while this one runs
+        km = PooledKernelManager(kernel_name=self.kernel_name)
+        km.set_prepared(prepared)
+        return km
+
+    def _fill(self) -> None:
+        while len(self._ready) < self.ahead:
+            self._ready.append(self._fork())
+
+    def _start_zygote(self) -> None:
+        env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}  # quiets a debugger warning at import
+        self._zygote = subprocess.Popen([sys.executable, "-m", "kernel_ext.adapters.zygote"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, bufsize=1, env=env)
+
+    def _fork(self) -> PreparedKernel:
+        if self._zygote is None or self._zygote.poll() is not None:
+            self._start_zygote()
+        name = uuid.uuid4().hex
+        connection_file, _ = write_connection_file(os.path.join(self._folder, f"{name}.json"))
+        fifo = os.path.join(self._folder, f"{name}.fifo")
+        os.mkfifo(fifo, 0o600)
+        assert self._zygote.stdin is not None and self._zygote.stdout is not None
+        self._zygote.stdin.write(json.dumps({"connection_file": connection_file, "fifo": fifo}) + "\n")
+        reply = self._zygote.stdout.readline()
+        if not reply:
+            raise NbopsError("the kernel zygote stopped unexpectedly", hint="run with -v to see why")
+        return PreparedKernel(json.loads(reply)["pid"], connection_file, fifo)
+
+    def close(self) -> None:
+        """Discard kernels nobody used and stop the zygote."""
+        while self._ready:
+            self._ready.popleft().discard()
+        if self._zygote is not None:
+            self._zygote.kill()
+            self._zygote.wait()
+            self._zygote = None
+        for leftover in Path(self._folder).glob("*"):
+            leftover.unlink(missing_ok=True)
+        Path(self._folder).rmdir()
+
+
+def pool_can_serve(spec: KernelSpec) -> bool:
+    """Forking from our zygote equals starting the spec only if the spec runs this interpreter's
+    ipykernel with no extra environment, on Linux (where kernels can be tied to their parent)."""
+    argv = list(spec.argv)
+    if not sys.platform.startswith("linux") or spec.env or len(argv) < 3 or argv[1:3] != ["-m", "ipykernel_launcher"]:
+        return False
+    executable = argv[0]
+    same = executable in ("python", "python3") or os.path.realpath(executable) == os.path.realpath(sys.executable)
+    return same and set(argv[3:]) <= {"-f", "{connection_file}"}

@@ -1,0 +1,190 @@
+"""``nbops batch``: a parameter sweep of one flow, in parallel worker processes with warm kernels.
+
+Each worker keeps a kernel pool (a kernel is forked and initialised while the previous run
+executes) and runs whole executions; the main process records every execution in the history as
+it is handed out (RUNNING) and as it ends, draws the progress bar, and on Ctrl-C stops the
+workers, which shut their kernels down and report the interrupted runs: finished runs are kept,
+and no output notebook is left half-written.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..adapters.files import MAX_FLOW_BYTES, read_text
+from ..adapters.kernels import KernelPool
+from ..adapters.project import Project
+from ..core.grid import parse_grid
+from ..core.model import frozen_map
+from ..core.runparams import coerce_parameters
+from ..core.runs import ExecutionRecord, RunStatus, StepRecord
+from ..errors import ConfigError, InvalidError
+from .run import Execution, PreparedRun, new_execution_id, open_store, prepare
+
+class BatchProgress(Protocol):
+    def start(self, total: int) -> None: ...
+    def done(self, record: ExecutionRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    workers: int | None = None  # default: one per core
+    executor: str = "local"  # or "dask"
+    scheduler: str | None = None  # Dask scheduler address
+    progress: bool = True
+
+
+@dataclass
+class BatchResult:
+    batch: str
+    records: list[ExecutionRecord] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> list[ExecutionRecord]:
+        return [r for r in self.records if r.status is not RunStatus.SUCCESS]
+
+
+class NullRecorder:
+    """Workers report to the main process, which alone writes the history."""
+
+    def start_execution(self, record: ExecutionRecord) -> None: ...
+    def record_step(self, execution_id: str, step: StepRecord) -> None: ...
+    def finish_execution(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+def load_grid(prepared: PreparedRun, grid_file: Path) -> list[dict[str, Any]]:
+    """Every parameter set of the grid, checked against the flow's inputs before anything runs."""
+    runs, problems = parse_grid(read_text(grid_file, MAX_FLOW_BYTES * 16, str(grid_file)), grid_file.name)
+    if problems:
+        raise InvalidError(str(grid_file), problems)
+    if not runs:
+        raise ConfigError("the grid has no runs", file=str(grid_file))
+    assert prepared.conversion.flow is not None
+    checked, all_problems = [], []
+    for index, given in enumerate(runs):
+        values, found = coerce_parameters(prepared.conversion.flow.inputs, given, where=f"runs[{index}].")
+        checked.append(values)
+        all_problems += found
+    if all_problems:
+        raise InvalidError(str(grid_file), all_problems)
+    return checked
+
+
+def execute_one(project: Project, prepared: PreparedRun, pool: KernelPool, execution_id: str, batch: str,
+                values: Mapping[str, Any]) -> ExecutionRecord:
+    """One run of the sweep, in whatever process holds ``pool`` (a worker or a Dask worker)."""
+    run_prepared = replace(prepared, values=frozen_map(values))
+    return Execution(project, run_prepared, pool, NullRecorder(), execution_id=execution_id,  # type: ignore[arg-type]
+                     batch=batch).run()
+
+
+def batch(project: Project, notebook: Path, grid_file: Path, options: BatchOptions,
+          progress: BatchProgress | None = None) -> BatchResult:
+    prepared = prepare(project, notebook, None)  # each parameter set is checked by load_grid
+    sweep = load_grid(prepared, grid_file)
+    result = BatchResult(new_execution_id())
+    jobs = [(new_execution_id(), values) for values in sweep]
+    if progress:
+        progress.start(len(jobs))
+    with open_store(project) as store:
+        if options.executor == "dask":
+            from .dask_executor import run_on_dask
+
+            stream = run_on_dask(project, prepared, result.batch, jobs, options, store)
+        elif options.executor == "local":
+            stream = _run_local(project, prepared, result.batch, jobs, options, store)
+        else:
+            raise ConfigError(f"unknown executor {options.executor!r}", hint="use local or dask")
+        try:
+            for record in stream:
+                store.save_execution(record)
+                result.records.append(record)
+                if progress:
+                    progress.done(record)
+        except KeyboardInterrupt:
+            result.interrupted = True
+        finally:
+            finished = {r.id for r in result.records}
+            store.mark_interrupted([i for i, _ in jobs if i not in finished], time.time())
+    order = {execution_id: index for index, (execution_id, _) in enumerate(jobs)}
+    result.records.sort(key=lambda r: order[r.id])  # the grid's order
+    return result
+
+
+def dispatch_record(prepared: PreparedRun, batch_id: str, execution_id: str,
+                    values: Mapping[str, Any]) -> ExecutionRecord:
+    conv = prepared.conversion
+    return ExecutionRecord(execution_id, conv.namespace, conv.flow_id, conv.notebook.path, frozen_map(values),
+                           RunStatus.RUNNING, time.time(), batch=batch_id)
+
+
+# --- local worker processes --------------------------------------------------------------------
+
+def _stop(*_: Any) -> None:
+    raise KeyboardInterrupt  # the main process asks this worker to stop: end the run as Ctrl-C would
+
+
+def _worker(project: Project, prepared: PreparedRun, batch_id: str, tasks: Any, results: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the main process
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with KernelPool(project.options.kernel, ahead=prepared.plan.width) as pool:
+            while (job := tasks.get()) is not None:
+                execution_id, values = job
+                results.put(execute_one(project, prepared, pool, execution_id, batch_id, values))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        results.put(None)
+
+
+def _run_local(project: Project, prepared: PreparedRun, batch_id: str, jobs: list[tuple[str, dict[str, Any]]],
+               options: BatchOptions, store: Any) -> Iterator[ExecutionRecord]:
+    count = max(1, min(options.workers or os.cpu_count() or 1, len(jobs)))
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    tasks, results = context.Queue(), context.Queue()
+    for execution_id, values in jobs:
+        store.start_execution(dispatch_record(prepared, batch_id, execution_id, values))
+        tasks.put((execution_id, values))
+    for _ in range(count):
+        tasks.put(None)
+    workers = [context.Process(target=_worker, args=(project, prepared, batch_id, tasks, results), daemon=True)
+               for _ in range(count)]
+    for process in workers:
+        process.start()
+    try:
+        yield from _collect(results, count)
+    except KeyboardInterrupt:
+        for process in workers:  # each worker stops its run, shuts its kernel down, reports
+            if process.is_alive() and process.pid:
+                os.kill(process.pid, signal.SIGTERM)
+        yield from _collect(results, count, deadline=time.monotonic() + 30)
+        raise
+    finally:
+        for process in workers:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+
+
+def _collect(results: Any, workers: int, deadline: float | None = None) -> Iterator[ExecutionRecord]:
+    import queue
+
+    running = workers
+    while running:
+        try:
+            item = results.get(timeout=None if deadline is None else max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            return
+        if item is None:
+            running -= 1
+        else:
+            yield item
+

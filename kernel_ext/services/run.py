@@ -1,0 +1,189 @@
+"""``nbops run``: a flow run locally exactly as Kestra would run it, recorded in the history.
+
+Each step (task) runs with papermill in a fresh kernel, in a working folder of its own holding
+only what the Kestra task would have: the ``files`` it declares and the files earlier steps
+``produce``; earlier steps' declared ``outputs`` become its parameters. Retry and timeout follow
+the flow's policy.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..adapters.kernels import KernelPool
+from ..adapters.project import Project
+from ..adapters.runner import NotebookOutcome, run_notebook
+from ..adapters.store import RunStore
+from ..core.convert import Conversion
+from ..core.model import frozen_map
+from ..core.retry import delays
+from ..core.runparams import coerce_parameters
+from ..core.runs import CellError, ExecutionRecord, RunStatus, StepRecord, worst
+from ..errors import InvalidError, NbopsError
+from .convert import convert_notebook
+from .plan import RunPlan, StepPlan, plan_for
+
+StepListener = Callable[[StepRecord], None]
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    conversion: Conversion
+    plan: RunPlan
+    values: Mapping[str, Any]  # checked, typed parameter values
+
+
+def state_dir(project: Project) -> Path:
+    return project.root / ".nbops"
+
+
+def open_store(project: Project) -> RunStore:
+    return RunStore(state_dir(project) / "state.db")
+
+
+def new_execution_id() -> str:
+    """Sortable by start time, unique across processes: 20241126-153011-3fa2c1."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def resolve_notebook(project: Project, target: str) -> Path:
+    """A notebook path as given, or the notebook whose flow is ``id`` or ``namespace.id``."""
+    path = Path(target)
+    if target.endswith(".ipynb"):
+        if not path.is_file():
+            raise NbopsError("no such notebook", file=target)
+        return path
+    from .convert import convert_all
+
+    matches = [c for c in convert_all(project, lean=True) if target in (c.flow_id, f"{c.namespace}.{c.flow_id}")]
+    if len(matches) != 1:
+        found = ", ".join(f"{c.namespace}.{c.flow_id}" for c in matches)
+        raise NbopsError(f"{'no' if not matches else 'more than one'} flow {target!r}{' (' + found + ')' if found else ''}",
+                         hint="give the notebook's path, or namespace.flow_id")
+    return project.root / matches[0].notebook.path
+
+
+def prepare(project: Project, notebook: Path, given: Mapping[str, Any] | None) -> PreparedRun:
+    """Convert the notebook and check the parameters (unless ``given`` is None, for sweeps that
+    check each set): every problem before any kernel starts."""
+    conv = convert_notebook(project, notebook)
+    if not conv.ok:
+        raise InvalidError(conv.notebook.path, conv.problems)
+    assert conv.flow is not None
+    values: dict[str, Any] = {}
+    if given is not None:
+        values, problems = coerce_parameters(conv.flow.inputs, given)
+        if problems:
+            raise InvalidError(conv.notebook.path, problems)
+    return PreparedRun(conv, plan_for(project, conv), values)
+
+
+class Execution:
+    """One run of a prepared flow: its steps in groups, each recorded as it ends."""
+
+    def __init__(self, project: Project, prepared: PreparedRun, pool: KernelPool, store: RunStore, *,
+                 execution_id: str | None = None, batch: str | None = None, on_step: StepListener | None = None):
+        self.project, self.prepared, self.pool, self.store = project, prepared, pool, store
+        self.id = execution_id or new_execution_id()
+        self.batch, self.on_step = batch, on_step
+        self.folder = state_dir(project) / "runs" / self.id
+        self.outputs: dict[str, Mapping[str, Any]] = {}
+
+    def run(self) -> ExecutionRecord:
+        from ..adapters.gitinfo import head_state
+
+        conv = self.prepared.conversion
+        with ThreadPoolExecutor(1) as background:  # Git's answer arrives while the first kernel works
+            git = background.submit(head_state, self.project.root)
+            record = ExecutionRecord(self.id, conv.namespace, conv.flow_id, conv.notebook.path,
+                                     frozen_map(self.prepared.values), RunStatus.RUNNING, time.time(),
+                                     batch=self.batch)
+            self.store.start_execution(record)
+            steps = self._groups()
+            commit, dirty = git.result()
+        status = worst([s.status for s in steps]) if steps else RunStatus.SUCCESS
+        final = replace(record, status=status, ended=time.time(), git_commit=commit, git_dirty=dirty, steps=steps)
+        self.store.finish_execution(self.id, status, final.ended or time.time(), git_commit=commit, git_dirty=dirty)
+        return final
+
+    def _groups(self) -> tuple[StepRecord, ...]:
+        done: list[StepRecord] = []
+        for group in self.prepared.plan.groups:
+            managers = [self.pool.manager() for _ in group]  # from this thread: the pool is not shared
+            if len(group) == 1:
+                results = [self._step(group[0], managers[0])]
+            else:
+                with ThreadPoolExecutor(len(group)) as parallel:
+                    results = list(parallel.map(self._step, group, managers))
+            done += results
+            if any(r.status is not RunStatus.SUCCESS for r in results):
+                break  # as in Kestra, a failed task ends the execution after its group
+        return tuple(done)
+
+    def _step(self, step: StepPlan, km: Any) -> StepRecord:
+        params = {n: self.prepared.values[n] for n in step.params if n in self.prepared.values}
+        params.update((n, self.outputs[s][n]) for n, s in step.takes if n in self.outputs.get(s, {}))
+        workdir = self._workdir(step)
+        started, attempts = time.time(), 1
+        retries = delays(self.prepared.plan.retry)
+        while True:
+            outcome = self._attempt(step, params, workdir, km)
+            wait = next(retries, None) if outcome.status not in (RunStatus.SUCCESS, RunStatus.INTERRUPTED) else None
+            if wait is None:
+                break
+            time.sleep(wait)
+            attempts += 1
+            km = self.pool.manager()
+        self.outputs[step.name] = dict(outcome.outputs)
+        record = StepRecord(step.name, self.project.relative(step.notebook), outcome.status, started, outcome.ended,
+                            attempts, self.project.relative(outcome.output_notebook) if outcome.output_notebook
+                            else None, frozen_map(params), frozen_map(outcome.outputs), outcome.error)
+        self.store.record_step(self.id, record)
+        if self.on_step:
+            self.on_step(record)
+        return record
+
+    def _attempt(self, step: StepPlan, params: dict[str, Any], workdir: Path, km: Any) -> NotebookOutcome:
+        outcome = run_notebook(step.notebook, self.folder / f"{step.name}.ipynb", params, kernel_manager=km,
+                               cwd=workdir, timeout=self.prepared.plan.timeout)
+        if outcome.status is RunStatus.SUCCESS:
+            missing = [f"file {f}" for f in step.produces if not (workdir / f).is_file()]
+            missing += [f"output {o}" for o in step.outputs if o not in outcome.outputs]
+            if missing:
+                message = f"the step declares {', '.join(missing)} but did not make it"
+                return replace(outcome, status=RunStatus.FAILED, error=CellError(None, "MissingProduct", message))
+        return outcome
+
+    def _workdir(self, step: StepPlan) -> Path:
+        """A fresh folder with what the Kestra task would get: declared files, upstream products."""
+        workdir = self.folder / step.name
+        workdir.mkdir(parents=True, exist_ok=True)
+        folder = step.notebook.parent
+        for pattern in step.files:
+            for source in folder.glob(pattern):
+                if source.is_file() and not source.is_symlink():
+                    target = workdir / source.relative_to(folder)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(source, target)
+        for file, producer in step.upstream_files:
+            source = self.folder / producer / file
+            if source.is_file():
+                (workdir / file).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, workdir / file)
+        return workdir
+
+
+def run(project: Project, target: str, given: Mapping[str, Any],
+        on_step: StepListener | None = None) -> ExecutionRecord:
+    """Run a flow; ``given`` values are typed, or :class:`TextValue` when written as text."""
+    with KernelPool(project.options.kernel) as pool:  # the zygote warms up while the flow is checked
+        prepared = prepare(project, resolve_notebook(project, target), given)
+        pool.ahead = prepared.plan.width
+        with open_store(project) as store:
+            return Execution(project, prepared, pool, store, on_step=on_step).run()
