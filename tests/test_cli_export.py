@@ -329,3 +329,16 @@ def test_every_command_has_help(repo: Repo, capsys: pytest.CaptureFixture[str]) 
             repo.cli(command, "--help")
         assert info.value.code == 0
         assert f"usage: nbops {command}" in capsys.readouterr().out
+
+
+def test_declared_step_outputs_feed_later_steps_in_kestra_too(repo: Repo) -> None:
+    header = "steps:\n  - {notebook: _a.ipynb, outputs: [rows]}\n  - _b.ipynb\n"
+    repo.nb("pipe/main.ipynb", header, params="day = '2024-01-01'\n")
+    repo.nb("pipe/_a.ipynb", params="day = '2024-01-01'\n")
+    repo.nb("pipe/_b.ipynb", params="rows = 0\nday = '2024-01-01'\n")
+    assert repo.cli("export").code == 0
+    a, b = flow_of(repo, "pipe/main.yml")["tasks"]
+    assert b["inputFiles"]["params.json"] == ('{"rows": {{ outputs.a.vars.rows | toJson }}, '
+                                              '"day": {{ inputs.day | toJson }}}')
+    repo.nb("pipe/main.ipynb", "steps:\n  - {notebook: _a.ipynb, outputs: [not-a-name]}\n")
+    assert "is not a parameter name" in repo.cli("export").out

@@ -114,18 +114,18 @@ class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         assert self.prepared is not None
-        km = self.parent
+        km: Any = self.parent
         km.load_connection_file(self.prepared.connection_file)
         self.connection_info = km.get_connection_info()
         kwargs.pop("extra_arguments", None)
         return await super(LocalProvisioner, self).pre_launch(cmd=["(prepared kernel)"], **kwargs)
 
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> dict[str, Any]:
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         assert self.prepared is not None
         cwd = str(kwargs.get("cwd") or os.getcwd())
         env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
         self.prepared.go(cwd, env)
-        self.process = ForkedKernelProcess(self.prepared.pid)
+        self.process = ForkedKernelProcess(self.prepared.pid)  # type: ignore[assignment]
         self.pid = self.pgid = self.prepared.pid  # the kernel leads its own process group
         self.cwd = cwd
         return self.connection_info
@@ -194,9 +194,10 @@ class KernelPool:
         connection_file, _ = write_connection_file(os.path.join(self._folder, f"{name}.json"))
         fifo = os.path.join(self._folder, f"{name}.fifo")
         os.mkfifo(fifo, 0o600)
-        assert self._zygote.stdin is not None and self._zygote.stdout is not None
-        self._zygote.stdin.write(json.dumps({"connection_file": connection_file, "fifo": fifo}) + "\n")
-        reply = self._zygote.stdout.readline()
+        zygote = self._zygote
+        assert zygote is not None and zygote.stdin is not None and zygote.stdout is not None
+        zygote.stdin.write(json.dumps({"connection_file": connection_file, "fifo": fifo}) + "\n")
+        reply = zygote.stdout.readline()
         if not reply:
             raise NbopsError("the kernel zygote stopped unexpectedly", hint="run with -v to see why")
         return PreparedKernel(json.loads(reply)["pid"], connection_file, fifo)

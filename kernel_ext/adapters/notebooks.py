@@ -65,6 +65,18 @@ def add_tag(path: Path, cell_indices: Iterable[int], tag: str) -> None:
     atomic_write(path, nbformat.writes(node) + "\n")
 
 
+def tagged_copy(path: Path, cell_indices: Iterable[int], tag: str, destination: Path) -> Path:
+    """A copy of the notebook with ``tag`` added to the given cells (the original is left alone)."""
+    nbformat = _nbformat()
+    node = nbformat.reads(read_text(path, MAX_NOTEBOOK_BYTES), as_version=nbformat.NO_CONVERT)
+    for index in cell_indices:
+        tags = node.cells[index].metadata.setdefault("tags", [])
+        if tag not in tags:
+            tags.append(tag)
+    atomic_write(destination, nbformat.writes(node) + "\n")
+    return destination
+
+
 def write_new_notebook(path: Path, cells: Sequence[tuple[str, str, Sequence[str]]], kernel: str) -> None:
     """A new nbformat 4 notebook from (kind, source, tags) triples, validated before it is written."""
     nbformat = _nbformat()

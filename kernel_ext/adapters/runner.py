@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,11 @@ def run_notebook(notebook: Path, output: Path, parameters: Mapping[str, Any], *,
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.stem}.partial.ipynb")
     timed_out = threading.Event()
-    timer = threading.Timer(timeout, lambda: (timed_out.set(), _kill_kernel(kernel_manager))) if timeout else None
+    def stop_at_timeout() -> None:
+        timed_out.set()
+        _kill_kernel(kernel_manager)
+
+    timer = threading.Timer(timeout, stop_at_timeout) if timeout else None
     started = time.time()
     status, error = RunStatus.SUCCESS, None
     try:
@@ -112,7 +116,16 @@ def run_notebook(notebook: Path, output: Path, parameters: Mapping[str, Any], *,
             _kill_kernel(kernel_manager)  # nothing may outlive a failed or stopped run
     executed = _settle(partial, output)
     outputs = outputs_from_text(stdout_of(executed.get("cells", []))) if executed else {}
+    if error is not None and executed:  # papermill adds marker cells: name the cell as the saved notebook has it
+        error = replace(error, cell=_failing_cell(executed, error.cell))
     return NotebookOutcome(status, started, time.time(), outputs, error, output if executed else None)
+
+
+def _failing_cell(executed: dict[str, Any], fallback: int | None) -> int | None:
+    for index, cell in enumerate(executed.get("cells", [])):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", ())):
+            return index
+    return fallback
 
 
 def _timeout_message(timeout: float | None) -> str:

@@ -155,6 +155,10 @@ def _semantic(data: dict[str, Any]) -> list[tuple[str, str, str | None]]:
         notebook = step if isinstance(step, str) else step.get("notebook")
         if isinstance(notebook, str) and (why := step_path_problem(notebook)) is not None:
             found.append(("steps", why, "name notebooks relative to this notebook's folder, e.g. clean.ipynb"))
+        declared = step.get("outputs") if isinstance(step, dict) else None
+        for name in (n for n in (declared if isinstance(declared, list) else []) if isinstance(n, str)):
+            if not name.isidentifier():
+                found.append(("steps", f"step output {name!r} is not a parameter name", "use a Python identifier"))
         produced = step.get("produces") if isinstance(step, dict) else None
         for file in (f for f in (produced or []) if isinstance(f, str)) if isinstance(produced, list) else ():
             if (why := relative_path_problem(file) or _glob_problem(file)) is not None:

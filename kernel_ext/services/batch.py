@@ -148,7 +148,7 @@ def _worker(project: Project, prepared: PreparedRun, batch_id: str, tasks: Any, 
 def _run_local(project: Project, prepared: PreparedRun, batch_id: str, jobs: list[tuple[str, dict[str, Any]]],
                options: BatchOptions, store: Any) -> Iterator[ExecutionRecord]:
     count = max(1, min(options.workers or os.cpu_count() or 1, len(jobs)))
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    context: Any = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     tasks, results = context.Queue(), context.Queue()
     for execution_id, values in jobs:
         store.start_execution(dispatch_record(prepared, batch_id, execution_id, values))

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.kernels import KernelPool
+from ..adapters.notebooks import tagged_copy
 from ..adapters.project import Project
 from ..adapters.runner import NotebookOutcome, run_notebook
 from ..adapters.store import RunStore
 from ..core.convert import Conversion
 from ..core.model import frozen_map
+from ..core.notebook import SKIP_TAG
 from ..core.retry import delays
 from ..core.runparams import coerce_parameters
 from ..core.runs import CellError, ExecutionRecord, RunStatus, StepRecord, worst
@@ -56,9 +58,10 @@ def resolve_notebook(project: Project, target: str) -> Path:
     """A notebook path as given, or the notebook whose flow is ``id`` or ``namespace.id``."""
     path = Path(target)
     if target.endswith(".ipynb"):
-        if not path.is_file():
-            raise NbopsError("no such notebook", file=target)
-        return path
+        for candidate in (path, project.root / path):  # as given, or relative to the repository
+            if candidate.is_file():
+                return candidate
+        raise NbopsError("no such notebook", file=target)
     from .convert import convert_all
 
     matches = [c for c in convert_all(project, lean=True) if target in (c.flow_id, f"{c.namespace}.{c.flow_id}")]
@@ -149,8 +152,16 @@ class Execution:
             self.on_step(record)
         return record
 
+    def _source(self, step: StepPlan) -> Path:
+        """The notebook to execute: a copy with the skip tag where a header or %load_ext cell lacks it
+        (such cells never run, tagged or not)."""
+        untagged = dict(self.prepared.conversion.untagged).get(self.project.relative(step.notebook))
+        if not untagged:
+            return step.notebook
+        return tagged_copy(step.notebook, untagged, SKIP_TAG, self.folder / f".{step.name}.source.ipynb")
+
     def _attempt(self, step: StepPlan, params: dict[str, Any], workdir: Path, km: Any) -> NotebookOutcome:
-        outcome = run_notebook(step.notebook, self.folder / f"{step.name}.ipynb", params, kernel_manager=km,
+        outcome = run_notebook(self._source(step), self.folder / f"{step.name}.ipynb", params, kernel_manager=km,
                                cwd=workdir, timeout=self.prepared.plan.timeout)
         if outcome.status is RunStatus.SUCCESS:
             missing = [f"file {f}" for f in step.produces if not (workdir / f).is_file()]

@@ -1,0 +1,197 @@
+"""`nbops run`, `runs` and `show` with real kernels (papermill/nbclient), a real SQLite history
+and real Git repositories."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import Repo, write_notebook
+
+pytestmark = pytest.mark.slow
+
+OUTPUT = 'import json\nprint("::" + json.dumps({"outputs": {%s}}) + "::")\n'
+
+
+def committed(repo: Repo) -> Repo:
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "flows")
+    return repo
+
+
+def history(repo: Repo, *args: str) -> list[dict]:
+    return json.loads(repo.cli("runs", "--json", "--limit", "-1", *args).out)
+
+
+def test_a_run_checks_types_runs_and_records_everything(repo: Repo) -> None:
+    repo.nb("sales.ipynb", "schedule: '0 6 * * *'\n", params="region = 'eu'\ntop_n: int = 3\nday = '2024-01-01'\n",
+            body=OUTPUT % '"total": top_n * 2, "region": region')
+    committed(repo)
+    result = repo.cli("run", "sales", "-p", "top_n=5", "-p", "region=us")
+    assert result.code == 0, result.out + result.err
+    (record,) = history(repo)
+    assert record["status"] == "SUCCESS" and record["parameters"] == {"top_n": 5, "region": "us"}
+    assert record["outputs"] == {"total": 10, "region": "us"}
+    assert record["git_commit"] == repo.git("rev-parse", "HEAD").strip() and record["git_dirty"] is False
+    step = record["steps"][0]
+    assert step["output_notebook"] == f".nbops/runs/{record['id']}/run_notebook.ipynb" and step["duration"] > 0
+    executed = json.loads((repo.root / step["output_notebook"]).read_text())
+    assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
+    assert record["id"] in repo.cli("runs", "sales").out and "SUCCESS" in repo.cli("show", record["id"][:17]).out
+
+
+def test_every_parameter_problem_is_listed_before_any_kernel_starts(repo: Repo) -> None:
+    repo.nb("p.ipynb", params="from typing import Literal\nn: int\nmode: Literal['a', 'b'] = 'a'\nday = '2024-01-01'\n")
+    result = repo.cli("run", "notebooks/p.ipynb", "-p", "mode=c", "-p", "day=31/01/2024", "-p", "nm=1")
+    assert result.code == 3
+    for fragment in ("'c' is not one of a, b", "expected a date", "unknown parameter 'nm'", "did you mean 'n'",
+                     "required input 'n' (INT) has no value"):
+        assert fragment in result.err
+    assert not (repo.root / ".nbops" / "runs").exists()
+
+
+def test_parameters_from_a_yaml_file_keep_their_types(repo: Repo, tmp_path: Path) -> None:
+    repo.nb("t.ipynb", params="tags = ['a']\nlimits = {'x': 1}\nrate = 0.5\n", body=OUTPUT % '"n": len(tags)')
+    params = tmp_path / "p.yml"
+    params.write_text("tags: [x, y, z]\nlimits: {x: 2}\nrate: 2\n")
+    assert repo.cli("run", "notebooks/t.ipynb", "-f", str(params)).code == 0
+    record = history(repo)[0]
+    assert record["parameters"] == {"tags": ["x", "y", "z"], "limits": {"x": 2}, "rate": 2.0}
+    assert record["outputs"] == {"n": 3}
+
+
+def test_a_failing_cell_is_named_and_its_notebook_kept(repo: Repo) -> None:
+    repo.nb("f.ipynb", body="print('before')\nraise ValueError('3 bad rows')\n")
+    result = repo.cli("run", "notebooks/f.ipynb")
+    assert result.code == 10 and "ValueError: 3 bad rows" in result.out
+    record = history(repo)[0]
+    step = record["steps"][0]
+    assert record["status"] == "FAILED" and step["error"]["name"] == "ValueError"
+    executed = json.loads((repo.root / step["output_notebook"]).read_text())  # partial, but valid
+    failing = executed["cells"][step["error"]["cell"]]
+    assert "raise ValueError" in "".join(failing["source"]) and failing["outputs"][-1]["output_type"] == "error"
+    shown = repo.cli("show", record["id"]).out
+    assert f"cell {step['error']['cell']}: ValueError: 3 bad rows" in shown and "Traceback" in shown
+
+
+def test_a_dying_kernel_is_reported_within_seconds(repo: Repo) -> None:
+    repo.nb("d.ipynb", body="import os\nos._exit(1)\n")
+    started = time.monotonic()
+    result = repo.cli("run", "notebooks/d.ipynb")
+    assert result.code == 11 and time.monotonic() - started < 15
+    assert history(repo)[0]["steps"][0]["status"] == "KERNEL_DIED"
+
+
+def test_an_endless_loop_stops_at_the_flows_timeout(repo: Repo) -> None:
+    repo.nb("loop.ipynb", "timeout: PT2S\n", body="while True:\n    pass\n")
+    started = time.monotonic()
+    result = repo.cli("run", "notebooks/loop.ipynb")
+    assert result.code == 12 and "timeout of 2 s" in result.out
+    assert 2 <= time.monotonic() - started < 15
+    assert history(repo)[0]["status"] == "TIMEOUT"
+
+
+def test_retry_runs_a_failed_step_again(repo: Repo) -> None:
+    body = ("from pathlib import Path\nmarker = Path('attempted')\nif not marker.exists():\n"
+            "    marker.write_text('1')\n    raise RuntimeError('flaky')\nprint('ok')\n")
+    repo.nb("flaky.ipynb", "retry: {type: constant, interval: PT1S, maxAttempt: 3}\n", body=body)
+    assert repo.cli("run", "notebooks/flaky.ipynb").code == 0
+    step = history(repo)[0]["steps"][0]
+    assert step["status"] == "SUCCESS" and step["attempts"] == 2
+
+
+def test_header_cells_never_run_even_untagged(repo: Repo) -> None:
+    write_notebook(repo.root / "notebooks" / "u.ipynb", [
+        ("code", "%load_ext kernel_ext", []), ("code", "%%flow\nid: untagged\n", []),
+        ("code", "x = 1", ["parameters"]), ("code", OUTPUT % '"x": x', [])])
+    assert repo.cli("run", "notebooks/u.ipynb", "-p", "x=4").code == 0
+    assert history(repo)[0]["outputs"] == {"x": 4}
+    cells = json.loads((repo.root / "notebooks" / "u.ipynb").read_text())["cells"]
+    assert "tags" not in cells[0]["metadata"]  # the source notebook is left alone
+
+
+def pipeline(repo: Repo, sleep: float = 0.0) -> None:
+    header = ("steps:\n  - {notebook: _a.ipynb, produces: [out/a.txt], outputs: [rows]}\n"
+              "  - parallel:\n      - {notebook: _b.ipynb, outputs: [doubled]}\n      - _c.ipynb\n  - _d.ipynb\n")
+    repo.nb("pipe/main.ipynb", header, params="n = 2\n")
+    nap = f"import time\ntime.sleep({sleep})\n"
+    repo.nb("pipe/_a.ipynb", params="n = 1\n", body="import os\nos.makedirs('out', exist_ok=True)\n"
+            "open('out/a.txt', 'w').write('a' * n)\nopen('scratch.txt', 'w').write('undeclared')\n" + OUTPUT % '"rows": n')
+    repo.nb("pipe/_b.ipynb", params="rows = 0\n", body=nap + OUTPUT % '"doubled": rows * 2')
+    repo.nb("pipe/_c.ipynb", params="n = 1\n", body=nap + "assert open('out/a.txt').read() == 'a' * n\n")
+    repo.nb("pipe/_d.ipynb", params="doubled = 0\nn = 1\n", body="import os\nassert os.path.exists('out/a.txt') and not os.path.exists('scratch.txt')\n"
+            + OUTPUT % '"result": doubled + n')
+
+
+def test_a_pipeline_runs_its_groups_in_order_and_in_parallel(repo: Repo) -> None:
+    pipeline(repo, sleep=1.0)
+    assert repo.cli("export").code == 0
+    result = repo.cli("run", "notebooks/pipe/main.ipynb", "-p", "n=5")
+    assert result.code == 0, result.out
+    record = history(repo)[0]
+    steps = {s["step"]: s for s in record["steps"]}
+    assert steps["b"]["parameters"] == {"rows": 5} and steps["d"]["parameters"] == {"doubled": 10, "n": 5}
+    assert record["outputs"]["result"] == 15
+    b, c = (show_step(repo, record["id"], name) for name in ("b", "c"))
+    assert b["started"] < c["ended"] and c["started"] < b["ended"]  # B and C overlapped
+
+
+def show_step(repo: Repo, execution: str, name: str) -> dict:
+    from kernel_ext.adapters.store import RunStore
+
+    with RunStore(repo.root / ".nbops" / "state.db") as store:
+        step = next(s for s in store.get_execution(execution).steps if s.step == name)
+    return {"started": step.started, "ended": step.ended}
+
+
+def test_a_declared_product_that_is_not_made_fails_the_step(repo: Repo) -> None:
+    repo.nb("pipe/main.ipynb", "steps:\n  - {notebook: _a.ipynb, produces: [missing.csv]}\n")
+    repo.nb("pipe/_a.ipynb")
+    result = repo.cli("run", "notebooks/pipe/main.ipynb")
+    assert result.code == 10 and "declares file missing.csv but did not make it" in result.out
+
+
+def test_a_missing_kernel_is_named_with_how_to_install_it(repo: Repo) -> None:
+    (repo.root / "pyproject.toml").write_text('[tool.nbops]\nnamespace = "acme.data"\nkernel = "nosuchkernel"\n')
+    repo.nb("k.ipynb")
+    result = repo.cli("run", "notebooks/k.ipynb")
+    assert result.code == 1 and "no Jupyter kernel named 'nosuchkernel'" in result.err
+    assert "ipykernel install --user --name nosuchkernel" in result.err
+
+
+def _marked(mark: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["pid"]):
+        try:
+            if process.environ().get("NBOPS_TEST_MARK") == mark:
+                found.append(process)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def test_a_killed_runner_leaves_no_kernel_behind(repo: Repo) -> None:
+    repo.nb("slow.ipynb", body="import time\ntime.sleep(60)\n")
+    mark = uuid.uuid4().hex
+    env = {**os.environ, "NBOPS_TEST_MARK": mark}
+    runner = subprocess.Popen([sys.executable, "-m", "kernel_ext.cli", "-C", str(repo.root), "run",
+                               "notebooks/slow.ipynb"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any("ipykernel" in " ".join(p.cmdline()) or p.pid != runner.pid
+                                                   for p in _marked(mark) if p.pid != runner.pid):
+        time.sleep(0.2)
+    assert len(_marked(mark)) >= 2, "the run's kernel never started"
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 10
+    while _marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _marked(mark) == []
