@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except InvalidError as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `nbops runs | head`: the reader has gone, which is fine
+        sys.stderr.close()
+        return EXIT_OK
     except NbopsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

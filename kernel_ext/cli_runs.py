@@ -74,6 +74,7 @@ def _short(values: Any, width: int = 40) -> str:
 
 def print_step(step: StepRecord, out: TextIO) -> None:
     mark = "ok" if step.status is RunStatus.SUCCESS else step.status.value
+    mark += f" ({step.attempts} attempts)" if step.attempts > 1 else ""
     outputs = f"  outputs: {_short(step.outputs, 60)}" if step.outputs else ""
     print(f"  {step.step:<24} {mark:<11} {_seconds(step.duration):>8}{outputs}", file=out)
     if step.error:
@@ -115,10 +116,17 @@ def _parameters_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def cmd_runs(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .services.run import open_store
+def _history(project: Any) -> Any:
+    from .errors import NbopsError
+    from .services.run import open_store, state_dir
 
-    with open_store(project) as store:
+    if not (state_dir(project) / "state.db").is_file():
+        raise NbopsError("no run history yet", hint="nbops run NOTEBOOK records one in .nbops/state.db")
+    return open_store(project)
+
+
+def cmd_runs(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+    with _history(project) as store:
         records = store.list_executions(args.flow, limit=args.limit, batch=args.batch)
     if args.json:
         json.dump([record_json(r) for r in records], out, indent=2, default=str)
@@ -138,9 +146,7 @@ def print_table(records: Sequence[ExecutionRecord], out: TextIO) -> None:
 
 
 def cmd_show(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .services.run import open_store
-
-    with open_store(project) as store:
+    with _history(project) as store:
         record = store.get_execution(args.execution)
     if args.json:
         json.dump(record_json(record), out, indent=2, default=str)
@@ -165,7 +171,7 @@ def cmd_batch(project: Any, args: argparse.Namespace, out: TextIO) -> int:
     notebook = resolve_notebook(project, args.target)
     with _Progress(enabled=not (args.no_progress or args.json)) as progress:
         result = batch(project, notebook, args.grid, options, progress)
-    records = result.records  # in the order they finished
+    records = result.records  # in the grid's order
     if args.json:
         json.dump({"batch": result.batch, "interrupted": result.interrupted,
                    "runs": [record_json(r) for r in records]}, out, indent=2, default=str)

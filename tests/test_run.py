@@ -38,7 +38,8 @@ def test_a_run_checks_types_runs_and_records_everything(repo: Repo) -> None:
     result = repo.cli("run", "sales", "-p", "top_n=5", "-p", "region=us")
     assert result.code == 0, result.out + result.err
     (record,) = history(repo)
-    assert record["status"] == "SUCCESS" and record["parameters"] == {"top_n": 5, "region": "us"}
+    assert record["status"] == "SUCCESS"
+    assert record["parameters"] == {"top_n": 5, "region": "us", "day": "2024-01-01"}  # defaults too, as Kestra
     assert record["outputs"] == {"total": 10, "region": "us"}
     assert record["git_commit"] == repo.git("rev-parse", "HEAD").strip() and record["git_dirty"] is False
     step = record["steps"][0]
@@ -99,13 +100,21 @@ def test_an_endless_loop_stops_at_the_flows_timeout(repo: Repo) -> None:
     assert history(repo)[0]["status"] == "TIMEOUT"
 
 
-def test_retry_runs_a_failed_step_again(repo: Repo) -> None:
-    body = ("from pathlib import Path\nmarker = Path('attempted')\nif not marker.exists():\n"
+def test_retry_runs_a_failed_step_again_in_a_fresh_folder(repo: Repo, tmp_path: Path) -> None:
+    body = ("from pathlib import Path\nimport os\nassert not os.path.exists('scratch')  # each attempt starts afresh\n"
+            "open('scratch', 'w').write('x')\nmarker = Path(marker_dir) / 'attempted'\nif not marker.exists():\n"
             "    marker.write_text('1')\n    raise RuntimeError('flaky')\nprint('ok')\n")
-    repo.nb("flaky.ipynb", "retry: {type: constant, interval: PT1S, maxAttempt: 3}\n", body=body)
-    assert repo.cli("run", "notebooks/flaky.ipynb").code == 0
+    repo.nb("flaky.ipynb", "retry: {type: constant, interval: PT1S, maxAttempt: 3}\n", params="marker_dir = ''\n",
+            body=body)
+    assert repo.cli("run", "notebooks/flaky.ipynb", "-p", f"marker_dir={tmp_path}").code == 0
     step = history(repo)[0]["steps"][0]
     assert step["status"] == "SUCCESS" and step["attempts"] == 2
+
+
+def test_a_default_overridden_in_the_header_is_what_the_notebook_gets(repo: Repo) -> None:
+    repo.nb("d.ipynb", "inputs: {limit: {defaults: 7}}\n", params="limit = 100\n", body=OUTPUT % '"limit": limit')
+    assert repo.cli("run", "notebooks/d.ipynb").code == 0
+    assert history(repo)[0]["outputs"] == {"limit": 7}  # what Kestra would pass
 
 
 def test_header_cells_never_run_even_untagged(repo: Repo) -> None:
@@ -191,6 +200,32 @@ def test_a_killed_runner_leaves_no_kernel_behind(repo: Repo) -> None:
     assert len(_marked(mark)) >= 2, "the run's kernel never started"
     runner.send_signal(signal.SIGKILL)
     runner.wait()
+    deadline = time.monotonic() + 10
+    while _marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _marked(mark) == []
+
+
+def test_ctrl_c_stops_a_pipeline_mid_parallel_group(repo: Repo) -> None:
+    pipeline(repo, sleep=60.0)
+    mark = uuid.uuid4().hex
+    runner = subprocess.Popen([sys.executable, "-m", "kernel_ext.cli", "-C", str(repo.root), "run",
+                               "notebooks/pipe/main.ipynb"], env={**os.environ, "NBOPS_TEST_MARK": mark},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (list(repo.root.glob(".nbops/runs/*/b")) and
+                                               list(repo.root.glob(".nbops/runs/*/c"))):
+        time.sleep(0.2)  # until B and C, the parallel group, are running
+    time.sleep(2)
+    started = time.monotonic()
+    runner.send_signal(signal.SIGINT)
+    out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 130 and time.monotonic() - started < 20, err[-2000:]
+    assert "Traceback" not in err
+    record = history(repo)[0]
+    assert record["status"] == "INTERRUPTED"
+    assert {s["step"]: s["status"] for s in record["steps"]} == {"a": "SUCCESS", "b": "INTERRUPTED",
+                                                                  "c": "INTERRUPTED"}
     deadline = time.monotonic() + 10
     while _marked(mark) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -421,3 +421,28 @@ def test_finish_records_the_git_state_and_save_replaces_a_whole_execution(tmp_pa
         again = store.get_execution("e1")
         assert (again.status, again.git_commit, again.git_dirty) == (RunStatus.FAILED, "def", False)
         assert [s.step for s in again.steps] == ["run_notebook"]
+
+
+OPEN_AND_WRITE = """
+import sys, time
+from pathlib import Path
+from kernel_ext.adapters.store import RunStore
+from kernel_ext.core.runs import ExecutionRecord, RunStatus
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+with RunStore(Path(sys.argv[1])) as store:
+    store.start_execution(ExecutionRecord(sys.argv[3], "ns", "f", "n.ipynb", {}, RunStatus.RUNNING, time.time()))
+"""
+
+
+def test_processes_opening_a_new_history_at_the_same_moment_all_succeed(tmp_path: Path) -> None:
+    for round_ in range(3):
+        path = tmp_path / f"state{round_}.db"
+        start = time.time() + 1.0
+        writers = [subprocess.Popen([sys.executable, "-c", OPEN_AND_WRITE, str(path), str(start), f"e{i}"],
+                                    stderr=subprocess.PIPE, text=True) for i in range(6)]
+        errors = [w.communicate(timeout=60)[1] for w in writers]
+        assert [w.returncode for w in writers] == [0] * 6, errors
+        with RunStore(path) as store:
+            assert len(store.list_executions(limit=-1)) == 6

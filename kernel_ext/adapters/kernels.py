@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 from jupyter_client.kernelspec import KernelSpec, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
@@ -41,9 +44,48 @@ def kernel_spec(name: str) -> KernelSpec:
                               "(or set [tool.nbops] kernel to one of: jupyter kernelspec list)") from None
 
 
+class PromptKernelClient(AsyncKernelClient):  # type: ignore[misc]
+    """Ready as soon as the kernel has answered ``kernel_info`` and its IOPub status for that
+    request has arrived, instead of jupyter_client's wait for 0.2 s of IOPub silence (a fixed
+    0.2 s per kernel, most of a short run)."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else 60.0)
+        while time.monotonic() < deadline:
+            msg_id = self.kernel_info()
+            if await self._reply(self.shell_channel, msg_id, "kernel_info_reply", deadline) is not None:
+                if await self._reply(self.iopub_channel, msg_id, "status", min(deadline, time.monotonic() + 1.0),
+                                     lambda m: m["content"].get("execution_state") == "idle") is not None:
+                    return  # IOPub is connected, and everything this request caused is drained
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    @staticmethod
+    async def _reply(channel: Any, msg_id: str, msg_type: str, deadline: float,
+                     accept: Any = None) -> dict[str, Any] | None:
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await channel.get_msg(timeout=min(left, 1.0))
+            except Empty:
+                return None
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == msg_type \
+                    and (accept is None or accept(msg)):
+                return msg
+        return None
+
+
+class PromptKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """An AsyncKernelManager whose clients are :class:`PromptKernelClient`."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.client_factory = PromptKernelClient
+
+
 def plain_manager(name: str) -> AsyncKernelManager:
     kernel_spec(name)  # fail early and clearly
-    return AsyncKernelManager(kernel_name=name)
+    return PromptKernelManager(kernel_name=name)
 
 
 class ForkedKernelProcess:
@@ -96,9 +138,19 @@ class PreparedKernel:
     connection_file: str
     fifo: str
 
-    def go(self, cwd: str, env: dict[str, str]) -> None:
-        """Hand the kernel its folder and environment; it starts serving."""
-        with open(self.fifo, "w", encoding="utf-8") as fifo:
+    def go(self, cwd: str, env: dict[str, str], timeout: float = 60.0) -> None:
+        """Hand the kernel its folder and environment; it starts serving. Opening the FIFO waits
+        for the kernel to be initialised; a kernel that died meanwhile is an error, not a hang."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as exc:  # ENXIO: the kernel is not reading yet
+                if not _alive(self.pid) or time.monotonic() > deadline:
+                    raise RuntimeError(f"the prepared kernel {self.pid} stopped before it was ready") from exc
+                time.sleep(0.005)
+        with os.fdopen(fd, "w", encoding="utf-8") as fifo:
             fifo.write(json.dumps({"cwd": cwd, "env": env}) + "\n")
 
     def discard(self) -> None:
@@ -137,7 +189,7 @@ class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
         await super().cleanup(restart)
 
 
-class PooledKernelManager(AsyncKernelManager):  # type: ignore[misc]
+class PooledKernelManager(PromptKernelManager):  # type: ignore[misc]
     """A kernel manager whose kernel comes from the pool (shut down and cleaned up as usual)."""
 
     def set_prepared(self, prepared: PreparedKernel) -> None:
@@ -153,8 +205,11 @@ class KernelPool:
     def __init__(self, kernel_name: str, ahead: int = 1):
         self.kernel_name = kernel_name
         self.ahead = max(1, ahead)
-        self.spec = kernel_spec(kernel_name)
-        self.usable = pool_can_serve(self.spec)
+        try:
+            self.spec: KernelSpec | None = kernel_spec(kernel_name)
+        except NbopsError as exc:  # reported when a kernel is needed, after the flow's own problems
+            self.spec, self.missing = None, exc
+        self.usable = self.spec is not None and pool_can_serve(self.spec)
         self._ready: deque[PreparedKernel] = deque()
         self._folder = tempfile.mkdtemp(prefix="nbops-kernels-")
         self._zygote: subprocess.Popen[str] | None = None
@@ -169,10 +224,16 @@ class KernelPool:
 
     def manager(self) -> AsyncKernelManager:
         """A manager for a fresh kernel; with the pool, one already forked and initialised."""
+        if self.spec is None:
+            raise self.missing
         if not self.usable:
-            return AsyncKernelManager(kernel_name=self.kernel_name)
+            return PromptKernelManager(kernel_name=self.kernel_name)
         self._fill()
         prepared = self._ready.popleft()
+        while not _alive(prepared.pid):  # died while waiting (killed, out of memory): take a fresh one
+            prepared.discard()
+            self._fill()
+            prepared = self._ready.popleft()
         self._fill()  # the next one initialises while this one runs
         km = PooledKernelManager(kernel_name=self.kernel_name)
         km.set_prepared(prepared)
@@ -191,7 +252,9 @@ class KernelPool:
         if self._zygote is None or self._zygote.poll() is not None:
             self._start_zygote()
         name = uuid.uuid4().hex
-        connection_file, _ = write_connection_file(os.path.join(self._folder, f"{name}.json"))
+        # IPC sockets in our private folder: no TCP port to race other processes for, no network exposure
+        connection_file, _ = write_connection_file(os.path.join(self._folder, f"{name}.json"), transport="ipc",
+                                                   ip=os.path.join(self._folder, f"{name}.sock"))
         fifo = os.path.join(self._folder, f"{name}.fifo")
         os.mkfifo(fifo, 0o600)
         zygote = self._zygote

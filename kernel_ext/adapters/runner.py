@@ -64,6 +64,11 @@ def _kernel_pid(km: Any) -> int | None:
     return getattr(provisioner, "pid", None)
 
 
+def stop_kernel(km: Any) -> None:
+    """Kill a run's kernel at once (its papermill call then ends as a dead kernel)."""
+    _kill_kernel(km)
+
+
 def _kill_kernel(km: Any) -> None:
     pid = _kernel_pid(km)
     if pid:
@@ -101,7 +106,7 @@ def run_notebook(notebook: Path, output: Path, parameters: Mapping[str, Any], *,
             timer.start()
         papermill.execute_notebook(str(notebook), str(partial), parameters=dict(parameters), engine_name=ENGINE,
                                    kernel_name=kernel_manager.kernel_name, cwd=str(cwd), progress_bar=False,
-                                   km=kernel_manager)
+                                   request_save_on_cell_execute=False, km=kernel_manager)
     except papermill.PapermillExecutionError as exc:
         status, error = RunStatus.FAILED, _cell_error(exc)
     except (DeadKernelError, CellTimeoutError) as exc:

@@ -49,6 +49,10 @@ _INSERT_EXECUTION = "INSERT INTO executions (id, namespace, flow_id, notebook, p
 _REPLACE_STEP = "INSERT OR REPLACE INTO steps (execution_id, step, notebook, status, started, ended, attempts, " \
     "output_notebook, parameters, outputs, error_cell, error_name, error_message, error_traceback) " \
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+class _Busy(Exception):
+    """Marks a "database is locked" answer that is worth another try."""
+
+
 _PRAGMAS = ("PRAGMA busy_timeout = {}", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
             "PRAGMA foreign_keys = ON")
 # connections inherited through fork: closing one in the child could checkpoint or unlock the
@@ -215,6 +219,18 @@ class RunStore:
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
+        """A configured, migrated connection. Switching a new file to WAL needs a moment of exclusive
+        access, for which SQLite may answer "locked" at once instead of waiting: retried like writes."""
+        for attempt in range(RETRIES + 1):
+            try:
+                return self._open_once()
+            except NbopsError as exc:
+                if not isinstance(exc.__cause__ or exc.__context__, _Busy) or attempt == RETRIES:
+                    raise
+            time.sleep(0.05 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def _open_once(self) -> sqlite3.Connection:
         """Autocommit mode (``isolation_level=None``): transactions are ours, begun explicitly in ``_run``."""
         conn: sqlite3.Connection | None = None
         try:
@@ -228,6 +244,8 @@ class RunStore:
         except BaseException as exc:
             if conn is not None:
                 conn.close()
+            if isinstance(exc, sqlite3.Error) and _code(exc) in _BUSY_CODES:
+                raise self._translate(exc) from _Busy()
             if isinstance(exc, sqlite3.Error):
                 raise self._translate(exc) from None
             raise

@@ -101,7 +101,8 @@ _COERCE: dict[InputType, Callable[[Any, bool], Any]] = {
 def _list(value: Any, text: bool) -> list[Any]:
     if text and isinstance(value, str):
         stripped = value.strip()
-        value = _json(stripped, True) if stripped.startswith("[") else [v.strip() for v in stripped.split(",") if v]
+        value = _json(stripped, True) if stripped.startswith("[") else [v.strip() for v in stripped.split(",")
+                                                                          if v.strip()]
     if not isinstance(value, list):
         raise _Bad("expected a list (JSON, or values separated by commas)")
     return value
@@ -111,7 +112,12 @@ def coerce_value(item: Input, value: Any, text: bool) -> Any:
     """``value`` as the notebook should receive it; raises ValueError saying what was expected."""
     if item.type in (InputType.ARRAY, InputType.MULTISELECT):
         inner = item.item_type or InputType.STRING
-        values = [_COERCE.get(inner, _string)(v, text and isinstance(v, str)) for v in _list(value, text)]
+        values = []
+        for index, element in enumerate(_list(value, text)):
+            try:
+                values.append(_COERCE.get(inner, _string)(element, text and isinstance(element, str)))
+            except _Bad as exc:
+                raise _Bad(f"item {index}: {exc}") from None
         _check_choices(item, values)
         return values
     result = _COERCE.get(item.type, _string)(value, text)
@@ -152,15 +158,28 @@ def coerce_parameters(inputs: Sequence[Input], given: Mapping[str, Any],
             hint = f"did you mean {close[0]!r}?" if close else "inputs: " + (", ".join(by_name) or "none")
             problems.append(Problem(f"unknown parameter {name!r}", f"{where}{name}", hint=hint))
             continue
+        if value is None and not item.required:  # an optional input left empty: Kestra sends null too
+            values[name] = None
+            continue
         try:
             values[name] = coerce_value(item, value, isinstance(value, TextValue))
         except ValueError as exc:
-            problems.append(Problem(f"{exc} (a {item.type.value} input)", f"{where}{name}"))
+            problems.append(Problem(f"{exc} ({item.type.value} input)", f"{where}{name}"))
     for item in inputs:
         if item.required and item.defaults is None and item.id not in given:
             problems.append(Problem(f"required input {item.id!r} ({item.type.value}) has no value", f"{where}{item.id}",
                                     hint=f"pass -p {item.id}=VALUE"))
     return values, problems
+
+
+def with_defaults(inputs: Sequence[Input], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` plus the flow's ``defaults`` for the rest, as Kestra passes every input (a header
+    override of a default wins over the parameters cell's value, in Kestra and locally alike)."""
+    values = dict(given)
+    for item in inputs:
+        if item.id not in values and item.defaults is not None:
+            values[item.id] = TextValue(item.defaults) if item.type is InputType.JSON else item.defaults
+    return values
 
 
 def parse_assignments(pairs: Sequence[str]) -> tuple[dict[str, TextValue], list[Problem]]:

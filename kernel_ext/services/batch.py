@@ -22,7 +22,7 @@ from ..adapters.kernels import KernelPool
 from ..adapters.project import Project
 from ..core.grid import parse_grid
 from ..core.model import frozen_map
-from ..core.runparams import coerce_parameters
+from ..core.runparams import coerce_parameters, with_defaults
 from ..core.runs import ExecutionRecord, RunStatus, StepRecord
 from ..errors import ConfigError, InvalidError
 from .run import Execution, PreparedRun, new_execution_id, open_store, prepare
@@ -69,7 +69,8 @@ def load_grid(prepared: PreparedRun, grid_file: Path) -> list[dict[str, Any]]:
     assert prepared.conversion.flow is not None
     checked, all_problems = [], []
     for index, given in enumerate(runs):
-        values, found = coerce_parameters(prepared.conversion.flow.inputs, given, where=f"runs[{index}].")
+        inputs = prepared.conversion.flow.inputs
+        values, found = coerce_parameters(inputs, with_defaults(inputs, given), where=f"runs[{index}].")
         checked.append(values)
         all_problems += found
     if all_problems:
@@ -85,9 +86,26 @@ def execute_one(project: Project, prepared: PreparedRun, pool: KernelPool, execu
                      batch=batch).run()
 
 
+def check_options(options: BatchOptions) -> None:
+    """Wrong executor options are usage errors, found before any work."""
+    if options.executor not in ("local", "dask"):
+        raise ConfigError(f"unknown executor {options.executor!r}", hint="use local or dask")
+    if options.executor == "dask":
+        if not options.scheduler:
+            raise ConfigError("--executor dask needs --scheduler ADDRESS", hint="e.g. --scheduler tcp://10.0.0.5:8786")
+        if options.workers is not None:
+            raise ConfigError("--workers is for the local executor; a Dask cluster has its own workers")
+    elif options.scheduler:
+        raise ConfigError("--scheduler goes with --executor dask")
+
+
 def batch(project: Project, notebook: Path, grid_file: Path, options: BatchOptions,
           progress: BatchProgress | None = None) -> BatchResult:
+    from ..adapters.gitinfo import head_state
+
+    check_options(options)
     prepared = prepare(project, notebook, None)  # each parameter set is checked by load_grid
+    prepared = replace(prepared, git=head_state(project.root))  # the sweep's runs start from one tree
     sweep = load_grid(prepared, grid_file)
     result = BatchResult(new_execution_id())
     jobs = [(new_execution_id(), values) for values in sweep]
@@ -98,10 +116,8 @@ def batch(project: Project, notebook: Path, grid_file: Path, options: BatchOptio
             from .dask_executor import run_on_dask
 
             stream = run_on_dask(project, prepared, result.batch, jobs, options, store)
-        elif options.executor == "local":
-            stream = _run_local(project, prepared, result.batch, jobs, options, store)
         else:
-            raise ConfigError(f"unknown executor {options.executor!r}", hint="use local or dask")
+            stream = _run_local(project, prepared, result.batch, jobs, options, store)
         try:
             for record in stream:
                 store.save_execution(record)
@@ -127,8 +143,14 @@ def dispatch_record(prepared: PreparedRun, batch_id: str, execution_id: str,
 
 # --- local worker processes --------------------------------------------------------------------
 
+_stopping = False
+
+
 def _stop(*_: Any) -> None:
-    raise KeyboardInterrupt  # the main process asks this worker to stop: end the run as Ctrl-C would
+    """The main process asks this worker to stop: end the current run as Ctrl-C would, start no other."""
+    global _stopping
+    _stopping = True
+    raise KeyboardInterrupt
 
 
 def _worker(project: Project, prepared: PreparedRun, batch_id: str, tasks: Any, results: Any) -> None:
@@ -136,9 +158,10 @@ def _worker(project: Project, prepared: PreparedRun, batch_id: str, tasks: Any, 
     signal.signal(signal.SIGTERM, _stop)
     try:
         with KernelPool(project.options.kernel, ahead=prepared.plan.width) as pool:
-            while (job := tasks.get()) is not None:
+            while not _stopping and (job := tasks.get()) is not None:
                 execution_id, values = job
-                results.put(execute_one(project, prepared, pool, execution_id, batch_id, values))
+                record = execute_one(project, prepared, pool, execution_id, batch_id, values)
+                results.put(record)
     except KeyboardInterrupt:
         pass
     finally:

@@ -22,8 +22,9 @@ class StepPlan:
     takes: tuple[tuple[str, str], ...] = ()  # (parameter, step) fed by an earlier step's output
     produces: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
-    files: tuple[str, ...] = ()  # namespace-file globs, relative to the notebook's folder
+    files: tuple[str, ...] = ()  # namespace-file globs, relative to ``base``
     upstream_files: tuple[tuple[str, str], ...] = ()  # (file, step) written by an earlier step
+    base: Path = Path(".")  # the flow notebook's folder: the namespace files' root
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def plan_for(project: Project, conv: Conversion) -> RunPlan:
     retry = conv.flow.tasks[0].retry if conv.flow.tasks else None
     timeout = duration_seconds(header.timeout) if header.timeout else None
     if not header.steps:
-        step = StepPlan(conv.flow.tasks[0].id, project.root / conv.notebook.path, tuple(inputs), files=header.files)
+        step = StepPlan(conv.flow.tasks[0].id, project.root / conv.notebook.path, tuple(inputs), files=header.files,
+                        base=folder)
         return RunPlan(((step,),), retry, timeout)
     groups: list[tuple[StepPlan, ...]] = []
     vars_from: dict[str, str] = {}
@@ -71,4 +73,4 @@ def _step_plan(folder: Path, step: Step, task: Task, inputs: list[str], vars_fro
     takes = tuple((n, vars_from[n]) for n in names if n in vars_from)
     params = tuple(n for n in names if n in inputs and n not in vars_from)
     return StepPlan(task.id, folder / step.notebook, params, takes, step.produces, step.outputs, files,
-                    tuple(files_from.items()))
+                    tuple(files_from.items()), folder)

@@ -7,7 +7,6 @@ the flow's policy.
 """
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -19,17 +18,18 @@ from typing import Any
 from ..adapters.kernels import KernelPool
 from ..adapters.notebooks import tagged_copy
 from ..adapters.project import Project
-from ..adapters.runner import NotebookOutcome, run_notebook
+from ..adapters.runner import NotebookOutcome, run_notebook, stop_kernel
 from ..adapters.store import RunStore
 from ..core.convert import Conversion
 from ..core.model import frozen_map
 from ..core.notebook import SKIP_TAG
 from ..core.retry import delays
-from ..core.runparams import coerce_parameters
+from ..core.runparams import coerce_parameters, with_defaults
 from ..core.runs import CellError, ExecutionRecord, RunStatus, StepRecord, worst
 from ..errors import InvalidError, NbopsError
 from .convert import convert_notebook
 from .plan import RunPlan, StepPlan, plan_for
+from .workdir import fresh_workdir
 
 StepListener = Callable[[StepRecord], None]
 
@@ -39,6 +39,7 @@ class PreparedRun:
     conversion: Conversion
     plan: RunPlan
     values: Mapping[str, Any]  # checked, typed parameter values
+    git: tuple[str | None, bool | None] | None = None  # (commit, dirty) when already known (a sweep asks once)
 
 
 def state_dir(project: Project) -> Path:
@@ -81,7 +82,7 @@ def prepare(project: Project, notebook: Path, given: Mapping[str, Any] | None) -
     assert conv.flow is not None
     values: dict[str, Any] = {}
     if given is not None:
-        values, problems = coerce_parameters(conv.flow.inputs, given)
+        values, problems = coerce_parameters(conv.flow.inputs, with_defaults(conv.flow.inputs, given))
         if problems:
             raise InvalidError(conv.notebook.path, problems)
     return PreparedRun(conv, plan_for(project, conv), values)
@@ -97,46 +98,70 @@ class Execution:
         self.batch, self.on_step = batch, on_step
         self.folder = state_dir(project) / "runs" / self.id
         self.outputs: dict[str, Mapping[str, Any]] = {}
+        self.done: list[StepRecord] = []
+        self.active: set[Any] = set()  # kernel managers of the steps running now
+        self.stopping = False  # Ctrl-C: end every running step, start no other
 
     def run(self) -> ExecutionRecord:
         from ..adapters.gitinfo import head_state
 
         conv = self.prepared.conversion
         with ThreadPoolExecutor(1) as background:  # Git's answer arrives while the first kernel works
-            git = background.submit(head_state, self.project.root)
+            known = self.prepared.git
+            git = background.submit(lambda: known if known is not None else head_state(self.project.root))
             record = ExecutionRecord(self.id, conv.namespace, conv.flow_id, conv.notebook.path,
                                      frozen_map(self.prepared.values), RunStatus.RUNNING, time.time(),
                                      batch=self.batch)
             self.store.start_execution(record)
-            steps = self._groups()
+            try:
+                self._groups()
+            except KeyboardInterrupt:
+                self.stopping = True
             commit, dirty = git.result()
-        status = worst([s.status for s in steps]) if steps else RunStatus.SUCCESS
+        steps = tuple(self.done)
+        status = RunStatus.INTERRUPTED if self.stopping else worst([s.status for s in steps])
         final = replace(record, status=status, ended=time.time(), git_commit=commit, git_dirty=dirty, steps=steps)
         self.store.finish_execution(self.id, status, final.ended or time.time(), git_commit=commit, git_dirty=dirty)
         return final
 
-    def _groups(self) -> tuple[StepRecord, ...]:
-        done: list[StepRecord] = []
+    def _groups(self) -> None:
         for group in self.prepared.plan.groups:
             managers = [self.pool.manager() for _ in group]  # from this thread: the pool is not shared
-            if len(group) == 1:
-                results = [self._step(group[0], managers[0])]
-            else:
-                with ThreadPoolExecutor(len(group)) as parallel:
-                    results = list(parallel.map(self._step, group, managers))
-            done += results
-            if any(r.status is not RunStatus.SUCCESS for r in results):
-                break  # as in Kestra, a failed task ends the execution after its group
-        return tuple(done)
+            self._run_group(group, managers)
+            if any(r.status is not RunStatus.SUCCESS for r in self.done):
+                return  # as in Kestra, a failed task ends the execution after its group
+
+    def _run_group(self, group: tuple[StepPlan, ...], managers: list[Any]) -> None:
+        """Steps run in threads, even a single one: this thread stays free to hear Ctrl-C (nbclient
+        would otherwise take SIGINT over in the thread that runs it) and stops the kernels itself."""
+        with ThreadPoolExecutor(len(group)) as parallel:
+            futures = [parallel.submit(self._step, step, km) for step, km in zip(group, managers, strict=True)]
+            try:
+                self.done += [future.result() for future in futures]
+            except KeyboardInterrupt:
+                self.stop()
+                self.done += [future.result() for future in futures]
+                raise
+
+    def stop(self) -> None:
+        """End the running steps now (their kernels are killed) and start no other."""
+        self.stopping = True
+        for km in list(self.active):
+            stop_kernel(km)
 
     def _step(self, step: StepPlan, km: Any) -> StepRecord:
         params = {n: self.prepared.values[n] for n in step.params if n in self.prepared.values}
         params.update((n, self.outputs[s][n]) for n, s in step.takes if n in self.outputs.get(s, {}))
-        workdir = self._workdir(step)
         started, attempts = time.time(), 1
         retries = delays(self.prepared.plan.retry)
         while True:
-            outcome = self._attempt(step, params, workdir, km)
+            self.active.add(km)
+            try:
+                outcome = self._attempt(step, params, km)
+            finally:
+                self.active.discard(km)
+            if self.stopping:
+                outcome = replace(outcome, status=RunStatus.INTERRUPTED)
             wait = next(retries, None) if outcome.status not in (RunStatus.SUCCESS, RunStatus.INTERRUPTED) else None
             if wait is None:
                 break
@@ -160,7 +185,9 @@ class Execution:
             return step.notebook
         return tagged_copy(step.notebook, untagged, SKIP_TAG, self.folder / f".{step.name}.source.ipynb")
 
-    def _attempt(self, step: StepPlan, params: dict[str, Any], workdir: Path, km: Any) -> NotebookOutcome:
+    def _attempt(self, step: StepPlan, params: dict[str, Any], km: Any) -> NotebookOutcome:
+        upstream = [(self.folder / producer, file) for file, producer in step.upstream_files]
+        workdir = fresh_workdir(self.folder / step.name, step.base, step.files, upstream)
         outcome = run_notebook(self._source(step), self.folder / f"{step.name}.ipynb", params, kernel_manager=km,
                                cwd=workdir, timeout=self.prepared.plan.timeout)
         if outcome.status is RunStatus.SUCCESS:
@@ -170,24 +197,6 @@ class Execution:
                 message = f"the step declares {', '.join(missing)} but did not make it"
                 return replace(outcome, status=RunStatus.FAILED, error=CellError(None, "MissingProduct", message))
         return outcome
-
-    def _workdir(self, step: StepPlan) -> Path:
-        """A fresh folder with what the Kestra task would get: declared files, upstream products."""
-        workdir = self.folder / step.name
-        workdir.mkdir(parents=True, exist_ok=True)
-        folder = step.notebook.parent
-        for pattern in step.files:
-            for source in folder.glob(pattern):
-                if source.is_file() and not source.is_symlink():
-                    target = workdir / source.relative_to(folder)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(source, target)
-        for file, producer in step.upstream_files:
-            source = self.folder / producer / file
-            if source.is_file():
-                (workdir / file).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, workdir / file)
-        return workdir
 
 
 def run(project: Project, target: str, given: Mapping[str, Any],
