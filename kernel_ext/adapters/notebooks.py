@@ -54,26 +54,25 @@ def _nbformat():
     return nbformat
 
 
-def add_tag(path: Path, cell_indices: Iterable[int], tag: str) -> None:
-    """Add ``tag`` to the given cells' metadata, keeping everything else; atomic."""
+def _with_tag(path: Path, cell_indices: Iterable[int], tag: str) -> str:
+    """The notebook's text with ``tag`` added to the given cells, everything else kept."""
     nbformat = _nbformat()
     node = nbformat.reads(read_text(path, MAX_NOTEBOOK_BYTES), as_version=nbformat.NO_CONVERT)
     for index in cell_indices:
         tags = node.cells[index].metadata.setdefault("tags", [])
         if tag not in tags:
             tags.append(tag)
-    atomic_write(path, nbformat.writes(node) + "\n")
+    return nbformat.writes(node) + "\n"
+
+
+def add_tag(path: Path, cell_indices: Iterable[int], tag: str) -> None:
+    """Add ``tag`` to the given cells' metadata, in place; atomic."""
+    atomic_write(path, _with_tag(path, cell_indices, tag))
 
 
 def tagged_copy(path: Path, cell_indices: Iterable[int], tag: str, destination: Path) -> Path:
     """A copy of the notebook with ``tag`` added to the given cells (the original is left alone)."""
-    nbformat = _nbformat()
-    node = nbformat.reads(read_text(path, MAX_NOTEBOOK_BYTES), as_version=nbformat.NO_CONVERT)
-    for index in cell_indices:
-        tags = node.cells[index].metadata.setdefault("tags", [])
-        if tag not in tags:
-            tags.append(tag)
-    atomic_write(destination, nbformat.writes(node) + "\n")
+    atomic_write(destination, _with_tag(path, cell_indices, tag))
     return destination
 
 
