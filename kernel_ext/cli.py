@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--keep-going", action="store_true", help="write the valid flows even if some notebooks fail")
     export.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
     export.add_argument("--json", action="store_true", help="machine-readable output")
+    export.add_argument("--gitops-flow", action="store_true",
+                        help="also write, per namespace, a gitops_sync flow that keeps Kestra equal to this repository")
+    export.add_argument("--branch", help="the branch Kestra follows (default: the checked-out one)")
 
     validate = commands.add_parser("validate", help="validate Kestra flow YAML files",
                                    description="Validate any Kestra flow YAML (hand-written or generated) against "
@@ -84,9 +87,11 @@ def _print_problems(file: str, problems: Sequence[object], out: TextIO) -> None:
 def _export(project, args, out: TextIO) -> int:  # type: ignore[no-untyped-def]
     from .services.export import export
 
-    result = export(project, args.paths or None, keep_going=args.keep_going, dry_run=args.dry_run)
+    result = export(project, args.paths or None, keep_going=args.keep_going, dry_run=args.dry_run,
+                    gitops=args.gitops_flow, branch=args.branch)
     if args.json:
-        json.dump({"written": result.written, "unchanged": result.unchanged, "aborted": result.aborted,
+        json.dump({"written": result.written, "gitops": result.gitops, "unchanged": result.unchanged,
+                   "aborted": result.aborted,
                    "tagged": [{"notebook": n, "cells": list(c)} for n, c in result.tagged],
                    "failed": [{"notebook": c.notebook.path, "problems": [p.to_json() for p in c.problems]}
                               for c in result.failed], "dry_run": args.dry_run}, out, indent=2)
@@ -95,7 +100,7 @@ def _export(project, args, out: TextIO) -> int:  # type: ignore[no-untyped-def]
     for conv in result.failed:
         _print_problems(conv.notebook.path, conv.problems, out)
     verb = "would write" if args.dry_run else "wrote"
-    for path in result.written:
+    for path in [*result.written, *result.gitops]:
         print(f"{verb} {path}", file=out)
     for notebook, cells in result.tagged:
         print(f"{'would tag' if args.dry_run else 'tagged'} {notebook} cells {list(cells)} with skip-execution "

@@ -18,3 +18,17 @@ def head_state(root: Path) -> tuple[str | None, bool | None]:
             return repo.head.commit.hexsha, repo.is_dirty(untracked_files=False)
     except (ValueError, git.GitCommandError):  # no commit yet
         return None, None
+
+
+def origin_and_branch(root: Path) -> tuple[str | None, str | None]:
+    """The ``origin`` remote's URL and the checked-out branch (None for either when missing)."""
+    import git
+
+    try:
+        repo = git.Repo(root)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None, None
+    with repo:
+        url = repo.remotes.origin.url if "origin" in [r.name for r in repo.remotes] else None
+        branch = None if repo.head.is_detached else repo.active_branch.name
+    return url, branch

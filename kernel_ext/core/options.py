@@ -15,6 +15,7 @@ class Options:
     image: str = "python:3.12-slim"  # containerImage of generated tasks
     kernel: str = "python3"  # kernel papermill starts, locally and in Kestra
     requirements: tuple[str, ...] = ()  # installed before each notebook task, after papermill and ipykernel
+    gitops_schedule: str = "*/15 * * * *"  # how often the generated gitops_sync flows pull from Git
 
     @classmethod
     def from_table(cls, table: dict[str, Any], source: str = "pyproject.toml") -> Options:

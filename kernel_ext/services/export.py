@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class ExportResult:
     written: list[str] = field(default_factory=list)
+    gitops: list[str] = field(default_factory=list)  # gitops_sync flows written
     unchanged: list[str] = field(default_factory=list)
     tagged: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)  # notebook, cells given skip-execution
     failed: list[Conversion] = field(default_factory=list)
@@ -63,16 +64,29 @@ def plan_export(project: Project, paths: list[Path] | None = None) -> list[Conve
 
 
 def export(project: Project, paths: list[Path] | None = None, *, keep_going: bool = False,
-           dry_run: bool = False) -> ExportResult:
+           dry_run: bool = False, gitops: bool = False, branch: str | None = None) -> ExportResult:
+    from .gitops import plan_gitops_flows, write_gitops_flows
+
+    remote = _gitops_remote(project, branch) if gitops else None  # a usage error comes before any work
     conversions = plan_export(project, paths)
     result = ExportResult(failed=[c for c in conversions if not c.ok])
     if result.failed and not keep_going:
         result.aborted = True
         return result
+    planned = plan_gitops_flows(project, conversions, *remote) if remote is not None else []
     for conv in conversions:
         if conv.ok:
             _apply(project, conv, result, dry_run)
+    result.gitops = write_gitops_flows(project, planned, dry_run=dry_run)
     return result
+
+
+def _gitops_remote(project: Project, branch: str | None) -> tuple[str, str]:
+    from ..adapters.gitinfo import origin_and_branch
+    from .gitops import check_remote
+
+    url, current = origin_and_branch(project.root)
+    return check_remote(url, branch or current)
 
 
 def _apply(project: Project, conv: Conversion, result: ExportResult, dry_run: bool) -> None:
