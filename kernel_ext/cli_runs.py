@@ -178,9 +178,10 @@ def cmd_batch(project: Any, args: argparse.Namespace, out: TextIO) -> int:
         print(file=out)
     else:
         print_table(records, out)
-        failed = len(result.failed)
+        stopped = sum(r.status is RunStatus.INTERRUPTED for r in records)
+        failed = len(result.failed) - stopped
         print(f"batch {result.batch}: {len(records)} run(s), {failed} failed"
-              f"{', interrupted' if result.interrupted else ''}", file=out)
+              f"{f', {stopped} interrupted' if stopped or result.interrupted else ''}", file=out)
     if result.interrupted:
         return RunStatus.INTERRUPTED.exit_code
     return worst([r.status for r in result.records]).exit_code

@@ -88,7 +88,9 @@ def test_a_dying_kernel_is_reported_within_seconds(repo: Repo) -> None:
     started = time.monotonic()
     result = repo.cli("run", "notebooks/d.ipynb")
     assert result.code == 11 and time.monotonic() - started < 15
-    assert history(repo)[0]["steps"][0]["status"] == "KERNEL_DIED"
+    step = history(repo)[0]["steps"][0]
+    assert step["status"] == "KERNEL_DIED"
+    json.loads((repo.root / step["output_notebook"]).read_text())  # the partial notebook is kept, valid
 
 
 def test_an_endless_loop_stops_at_the_flows_timeout(repo: Repo) -> None:
@@ -174,6 +176,7 @@ def test_a_missing_kernel_is_named_with_how_to_install_it(repo: Repo) -> None:
     result = repo.cli("run", "notebooks/k.ipynb")
     assert result.code == 1 and "no Jupyter kernel named 'nosuchkernel'" in result.err
     assert "ipykernel install --user --name nosuchkernel" in result.err
+    assert json.loads(repo.cli("runs", "--json").out) == []  # nothing left behind as RUNNING
 
 
 def _marked(mark: str) -> list[psutil.Process]:
@@ -230,3 +233,12 @@ def test_ctrl_c_stops_a_pipeline_mid_parallel_group(repo: Repo) -> None:
     while _marked(mark) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _marked(mark) == []
+
+
+def test_a_notebook_without_language_metadata_runs(repo: Repo) -> None:
+    path = repo.nb("bare.ipynb", body=OUTPUT % '"x": x')
+    data = json.loads(path.read_text())
+    data["metadata"] = {}
+    path.write_text(json.dumps(data))
+    assert repo.cli("run", "notebooks/bare.ipynb", "-p", "x=3").code == 0
+    assert history(repo)[0]["outputs"] == {"x": 3}

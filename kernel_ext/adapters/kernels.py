@@ -222,10 +222,14 @@ class KernelPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def manager(self) -> AsyncKernelManager:
-        """A manager for a fresh kernel; with the pool, one already forked and initialised."""
+    def require(self) -> None:
+        """Fail now, clearly, if the kernel spec is missing."""
         if self.spec is None:
             raise self.missing
+
+    def manager(self) -> AsyncKernelManager:
+        """A manager for a fresh kernel; with the pool, one already forked and initialised."""
+        self.require()
         if not self.usable:
             return PromptKernelManager(kernel_name=self.kernel_name)
         self._fill()

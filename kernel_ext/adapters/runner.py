@@ -59,6 +59,14 @@ def _register_engine() -> None:
         papermill_engines.register(ENGINE, NbopsEngine)
 
 
+def _language(km: Any) -> str | None:
+    """The kernel's language, so a notebook without language metadata can still be parameterised."""
+    try:
+        return str(km.kernel_spec.language) or None
+    except Exception:  # noqa: BLE001 - a spec we cannot read: papermill falls back on the notebook's metadata
+        return None
+
+
 def _kernel_pid(km: Any) -> int | None:
     provisioner = getattr(km, "provisioner", None)
     return getattr(provisioner, "pid", None)
@@ -106,7 +114,7 @@ def run_notebook(notebook: Path, output: Path, parameters: Mapping[str, Any], *,
             timer.start()
         papermill.execute_notebook(str(notebook), str(partial), parameters=dict(parameters), engine_name=ENGINE,
                                    kernel_name=kernel_manager.kernel_name, cwd=str(cwd), progress_bar=False,
-                                   request_save_on_cell_execute=False, km=kernel_manager)
+                                   language=_language(kernel_manager), km=kernel_manager)
     except papermill.PapermillExecutionError as exc:
         status, error = RunStatus.FAILED, _cell_error(exc)
     except (DeadKernelError, CellTimeoutError) as exc:

@@ -7,6 +7,7 @@ the flow's policy.
 """
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -99,12 +100,14 @@ class Execution:
         self.folder = state_dir(project) / "runs" / self.id
         self.outputs: dict[str, Mapping[str, Any]] = {}
         self.done: list[StepRecord] = []
+        self.stopped = threading.Event()  # wakes a retry wait at once on Ctrl-C
         self.active: set[Any] = set()  # kernel managers of the steps running now
         self.stopping = False  # Ctrl-C: end every running step, start no other
 
     def run(self) -> ExecutionRecord:
         from ..adapters.gitinfo import head_state
 
+        self.pool.require()  # a missing kernel is an error before anything is recorded
         conv = self.prepared.conversion
         with ThreadPoolExecutor(1) as background:  # Git's answer arrives while the first kernel works
             known = self.prepared.git
@@ -146,6 +149,7 @@ class Execution:
     def stop(self) -> None:
         """End the running steps now (their kernels are killed) and start no other."""
         self.stopping = True
+        self.stopped.set()
         for km in list(self.active):
             stop_kernel(km)
 
@@ -163,9 +167,10 @@ class Execution:
             if self.stopping:
                 outcome = replace(outcome, status=RunStatus.INTERRUPTED)
             wait = next(retries, None) if outcome.status not in (RunStatus.SUCCESS, RunStatus.INTERRUPTED) else None
-            if wait is None:
+            if wait is None or self.stopped.wait(wait):  # no retry left, or stopped while waiting
+                if self.stopping:
+                    outcome = replace(outcome, status=RunStatus.INTERRUPTED)
                 break
-            time.sleep(wait)
             attempts += 1
             km = self.pool.manager()
         self.outputs[step.name] = dict(outcome.outputs)
