@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__, cli_runs
+from . import __version__, cli_git, cli_runs
 from .errors import InvalidError, NbopsError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("name", nargs="?", help="e.g. sales_report or finance/monthly")
     new.add_argument("--from-flow", type=Path, metavar="FILE", help="a Kestra flow YAML to start from")
     cli_runs.add_commands(commands)
+    cli_git.add_commands(commands)
     return parser
 
 
@@ -66,7 +67,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         project = find_project(args.repo)
         handler = {"export": _export, "validate": _validate, "check": _check, "new": _new, "run": cli_runs.cmd_run,
-                   "runs": cli_runs.cmd_runs, "show": cli_runs.cmd_show, "batch": cli_runs.cmd_batch}[args.command]
+                   "runs": cli_runs.cmd_runs, "show": cli_runs.cmd_show, "batch": cli_runs.cmd_batch,
+                   "commit": cli_git.cmd_commit, "push": cli_git.cmd_push, "sync": cli_git.cmd_sync,
+                   "diff": cli_git.cmd_diff, "restore": cli_git.cmd_restore}[args.command]
         return handler(project, args, out)
     except InvalidError as exc:
         print(str(exc), file=sys.stderr)

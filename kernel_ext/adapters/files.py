@@ -28,12 +28,12 @@ def read_text(path: Path, limit: int, display: str | None = None) -> str:
         raise NbopsError("is a folder, not a file", file=name) from None
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str | bytes) -> None:
     """Write through a temporary file in the same folder, then rename: readers see old or new, never half.
     The temporary name is unique per process and thread (O_EXCL refuses a stale one); a new file gets
     the usual 0666 & ~umask, a replaced one keeps its mode."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _mode_of(path))
     except FileNotFoundError:

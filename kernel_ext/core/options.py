@@ -16,6 +16,9 @@ class Options:
     kernel: str = "python3"  # kernel papermill starts, locally and in Kestra
     requirements: tuple[str, ...] = ()  # installed before each notebook task, after papermill and ipykernel
     gitops_schedule: str = "*/15 * * * *"  # how often the generated gitops_sync flows pull from Git
+    strip_outputs: bool = True  # commit notebooks without outputs and execution counts
+    author: str = ""  # "Name <email>" for nbops commit; empty: Git's own user settings
+    max_delete_share: float = 0.5  # nbops sync --delete refuses to delete more of the flows without --force
 
     @classmethod
     def from_table(cls, table: dict[str, Any], source: str = "pyproject.toml") -> Options:
@@ -27,11 +30,16 @@ class Options:
                 raise ConfigError(f"[tool.nbops] has unknown key {key!r}", file=source,
                                   hint="known keys: " + ", ".join(known))
             default = getattr(cls, key)
-            if isinstance(default, tuple):
+            if isinstance(default, bool) or isinstance(default, float):
+                if not isinstance(value, type(default)) and not (isinstance(default, float) and
+                                                                 isinstance(value, int) and not isinstance(value, bool)):
+                    raise ConfigError(f"[tool.nbops] {key} must be {type(default).__name__}", file=source)
+                value = type(default)(value)
+            elif isinstance(default, tuple):
                 if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                     raise ConfigError(f"[tool.nbops] {key} must be a list of strings", file=source)
                 value = tuple(value)
-            elif not isinstance(value, str) or not value:
+            elif not isinstance(value, str) or (not value and default):
                 raise ConfigError(f"[tool.nbops] {key} must be a non-empty string", file=source)
             values[key] = value
         return cls(**values)

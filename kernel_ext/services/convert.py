@@ -50,9 +50,10 @@ def expand_notebooks(project: Project, paths: list[Path] | None) -> list[Path]:
         return project.notebook_paths()
     found: list[Path] = []
     flows = {p.resolve() for p in project.notebook_paths()}
-    for path in paths:
+    for given in paths:
+        path = given if given.exists() or given.is_absolute() else project.root / given  # or relative to -C
         if not path.exists():
-            raise ConfigError("no such file or folder", file=str(path))
+            raise ConfigError("no such file or folder", file=str(given))
         if not path.resolve().is_relative_to(project.root.resolve()):
             raise ConfigError("is outside the repository", file=str(path), hint=f"nbops works below {project.root}")
         if path.is_dir():

@@ -1,0 +1,117 @@
+"""Commit exactly chosen file contents, leaving the user's index and working tree alone.
+
+The commit is built with Git's plumbing in a private index file: read HEAD's tree, put in our
+blobs (a stripped notebook is committed while the working copy keeps its outputs), write the
+tree, create the commit, and move the branch with ``update-ref`` only if it still points where
+it did (two ``nbops commit`` at once: one wins, the other retries on the new HEAD). Finally the
+user's index entries of those paths are refreshed to the new commit. No ``add -A``, ever.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import NbopsError
+
+RETRIES = 20
+
+
+def _git(root: Path) -> Any:
+    import git
+
+    try:
+        return git.Repo(root)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise NbopsError("not a Git repository", file=str(root), hint="git init, then commit a first time") from None
+
+
+def commit_contents(root: Path, contents: Mapping[str, bytes | None], message: str,
+                    author: tuple[str, str] | None = None) -> str:
+    """Commit ``contents`` (path → bytes, None = delete) on top of HEAD; returns the commit id."""
+    import git
+
+    from .gitsafety import check_lock
+
+    repo = _git(root)
+    with repo:
+        check_lock(Path(repo.git_dir) / "index.lock", root)  # a crashed git's lock: say so, never delete it
+        if repo.head.is_detached:
+            raise NbopsError("HEAD is detached: nbops commits on a branch", hint="git switch BRANCH")
+        env = _author_env(author)
+        blobs = {path: None if data is None else _blob(repo, data) for path, data in contents.items()}
+        for attempt in range(RETRIES):
+            parent = repo.head.commit.hexsha if repo.head.is_valid() else None
+            commit = _commit_on(repo, parent, blobs, message, env)
+            try:
+                repo.git.update_ref("HEAD", commit, parent or "0" * 40, "-m", f"nbops commit: {message}")
+            except git.GitCommandError:  # another commit moved HEAD meanwhile: build on it
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            _refresh_index(repo, list(contents))
+            return commit
+    raise NbopsError("HEAD kept moving while nbops committed", hint="is another process committing in a loop?")
+
+
+def _blob(repo: Any, data: bytes) -> str:
+    with tempfile.NamedTemporaryFile(delete=False) as handle:
+        handle.write(data)
+    try:
+        return str(repo.git.hash_object("-w", "--", handle.name))
+    finally:
+        os.unlink(handle.name)
+
+
+def _commit_on(repo: Any, parent: str | None, blobs: Mapping[str, str | None], message: str,
+               env: dict[str, str]) -> str:
+    import git
+
+    fd, index = tempfile.mkstemp(prefix="nbops-index-")
+    os.close(fd)
+    os.unlink(index)  # git creates it
+    private = {**os.environ, **env, "GIT_INDEX_FILE": index}
+    try:
+        if parent:
+            repo.git.read_tree(parent, env=private)
+        for path, sha in blobs.items():
+            if sha is None:
+                repo.git.update_index("--force-remove", "--", path, env=private)
+            else:
+                repo.git.update_index("--add", "--cacheinfo", f"100644,{sha},{path}", env=private)
+        tree = repo.git.write_tree(env=private)
+        parents = ["-p", parent] if parent else []
+        return str(repo.git.commit_tree(tree, *parents, "-m", message, env=private))
+    except git.GitCommandError as exc:
+        if "tell me who you are" in str(exc.stderr) or "empty ident" in str(exc.stderr):
+            raise NbopsError("Git does not know who is committing",
+                             hint='git config user.name "Your Name" && git config user.email you@example.com, '
+                                  'or set [tool.nbops] author = "Name <email>"') from None
+        raise NbopsError(f"git failed: {str(exc.stderr).strip()}") from None
+    finally:
+        Path(index).unlink(missing_ok=True)
+
+
+def _author_env(author: tuple[str, str] | None) -> dict[str, str]:
+    if author is None:
+        return {}
+    name, email = author
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email}
+
+
+def _refresh_index(repo: Any, paths: list[str]) -> None:
+    """The user's index now agrees with the commit for those paths (and only those)."""
+    import git
+
+    for attempt in range(RETRIES):
+        try:
+            repo.git.reset("-q", "HEAD", "--", *paths)
+            return
+        except git.GitCommandError as exc:
+            if "index.lock" not in str(exc) or attempt == RETRIES - 1:
+                raise NbopsError(f"the commit is made, but the index could not be refreshed: {exc.stderr.strip()}",
+                                 hint="run: git reset -q -- " + " ".join(paths)) from None
+            time.sleep(0.1)

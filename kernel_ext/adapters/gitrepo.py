@@ -1,0 +1,288 @@
+"""The Git layer under ``nbops commit/push/sync/diff``: Git stays the single source of truth, so
+every write here is exact (only the named paths), checked (no escape, no conflict markers, no
+hostile remote), verified (a push counts once the remote says so) and recoverable (backup refs).
+
+Every git call goes through GitPython's ``execute`` with an argv list (never a shell string) and
+``LC_ALL=C``; a failure becomes an :class:`NbopsError` carrying git's own message and what to do.
+Staging uses ``git add`` itself (GitPython's index writer is ~17x slower).
+"""
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Self, TypeVar, cast
+
+from ..errors import ConfigError, NbopsError
+from . import gitbackup, gitremote
+from . import gitsafety as safety
+from .gitbackup import BACKUP_REFS, Backup
+from .gitremote import PushRejected
+from .gitsafety import IndexLocked
+
+if TYPE_CHECKING:
+    import git
+
+__all__ = ["BACKUP_REFS", "Backup", "GitRepo", "IndexLocked", "PushRejected"]
+
+_REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+T = TypeVar("T")
+
+
+class GitResult(NamedTuple):
+    """What one git command did: exit status, stdout and stderr (text, trailing newline cut)."""
+
+    status: int
+    out: str
+    err: str
+
+
+class GitRepo:
+    """A Git work tree (found from ``root`` or a folder below it, as git does) and its remote."""
+
+    def __init__(self, root: Path | str, *, remote: str = "origin", lock_wait: float = 10.0,
+                 network_timeout: float = 120.0):
+        import git  # GitPython, imported on first use: importing nbops stays fast
+
+        try:
+            repo = git.Repo(root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise NbopsError("not a Git repository", file=str(root), hint=f"create one: git init {root}") from None
+        if repo.bare or repo.working_tree_dir is None:
+            raise NbopsError("is a bare Git repository (no working tree)", file=str(root),
+                             hint="clone it and work in the clone")
+        if not _REMOTE_NAME.fullmatch(remote):
+            raise ConfigError(f"invalid remote name {remote!r}", hint="use a name such as origin")
+        self._repo: git.Repo = repo
+        self.root = Path(repo.working_tree_dir).resolve()
+        self.remote, self.lock_wait, self.network_timeout = remote, lock_wait, network_timeout
+
+    @classmethod
+    def open(cls, root: Path | str, *, remote: str = "origin") -> GitRepo:
+        """The repository at ``root``; an :class:`NbopsError` (hint ``git init``) when there is none."""
+        return cls(root, remote=remote)
+
+    @property
+    def git_dir(self) -> Path:
+        """This work tree's Git folder (``.git``, or the worktree's folder for ``git worktree``)."""
+        return Path(self._repo.git_dir)
+
+    def close(self) -> None:
+        """Stop GitPython's persistent ``cat-file`` helpers."""
+        self._repo.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- running git -------------------------------------------------------------------------
+
+    def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True,
+            network: bool = False) -> GitResult:
+        """git with an argv list; network commands get a protocol allow-list, no prompts, a timeout."""
+        import git
+
+        if network:
+            env = {**safety.NETWORK_ENV, **(env or {})}
+        try:
+            status, out, err = cast(tuple[int, str, str], self._repo.git.execute(
+                [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args], with_extended_output=True,
+                with_exceptions=False, env=env, kill_after_timeout=self.network_timeout if network else None))
+        except git.GitCommandNotFound:
+            raise NbopsError("git is not installed or not on PATH", hint="install Git 2.25 or newer") from None
+        if check and status != 0:
+            raise safety.git_failure(args, err or out)
+        return GitResult(status, out, err)
+
+    def _locked(self, action: Callable[[], T]) -> T:
+        """Run an index-writing action; while another git holds a lock, retry with jittered backoff
+        for ``lock_wait`` seconds, then fail naming the lock. A stale lock fails at once."""
+        index_lock = self.git_dir / "index.lock"
+        deadline, delay = time.monotonic() + self.lock_wait, 0.05
+        while True:
+            safety.check_lock(index_lock, self.root)
+            try:
+                return action()
+            except safety.LockBusy as busy:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise IndexLocked(f"another git process holds the lock (waited {self.lock_wait:g} s)",
+                                      lock=busy.lock, stale=False, hint=busy.hint or "") from None
+                time.sleep(min(remaining, delay * (0.5 + random.random())))
+                delay = min(delay * 2, 0.5)
+
+    # ---- state -------------------------------------------------------------------------------
+
+    def relpath(self, path: str | os.PathLike[str]) -> str:
+        """``path`` relative to the work tree, refused when it leaves it (see :mod:`gitsafety`)."""
+        return safety.repo_relative(self.root, path)
+
+    def head_commit(self) -> str | None:
+        """HEAD's commit, None before the first commit."""
+        result = self.run("rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+        return result.out.strip() if result.status == 0 else None
+
+    def branch(self) -> str | None:
+        """The checked-out branch (also before its first commit), None when HEAD is detached."""
+        result = self.run("symbolic-ref", "-q", "HEAD", check=False)
+        ref = result.out.strip()
+        return ref.removeprefix("refs/heads/") if result.status == 0 and ref.startswith("refs/heads/") else None
+
+    def require_branch(self) -> str:
+        """The current branch, or a clear error: commits and pushes from a detached HEAD get lost."""
+        name = self.branch()
+        if name is None:
+            raise NbopsError("HEAD is detached; check out a branch",
+                             hint="git switch <branch> (or git switch -c <new-branch> to keep this commit)")
+        return name
+
+    def is_dirty(self, paths: Iterable[str] | None = None, *, untracked: bool = True) -> bool:
+        """Whether those paths (default: all) differ from HEAD in the index or the work tree."""
+        rels = None if paths is None else [self.relpath(p) for p in paths]
+        if rels == []:
+            return False
+        mode = "--untracked-files=all" if untracked else "--untracked-files=no"
+        result = self.run("--no-optional-locks", "--literal-pathspecs", "status", "--porcelain", "-z", mode,
+                          "--", *(rels or []))
+        return bool(result.out)
+
+    # ---- staging and committing --------------------------------------------------------------
+
+    def stage_exactly(self, paths: Iterable[str]) -> list[str]:
+        """Stage exactly these paths (``git add``; ``git rm --cached`` for deleted ones), nothing
+        else: no ``-A``, no globs. Refuses escapes, symlinks out, folders and conflict markers."""
+        rels = list(dict.fromkeys(self.relpath(p) for p in paths))
+        if not rels:
+            raise NbopsError("nothing to stage: no paths given")
+        present, missing = safety.split_stageable(self.root, rels)
+        unknown = sorted(set(missing) - self._known(missing))
+        if unknown:
+            raise NbopsError("no such file in the working tree, the index or HEAD", file=unknown[0],
+                             hint="check the path (it is relative to the repository root)")
+        if present:
+            self._locked(lambda: self.run("--literal-pathspecs", "add", "--", *present))
+        if missing:
+            self._locked(lambda: self.run("--literal-pathspecs", "rm", "--cached", "-q", "--ignore-unmatch",
+                                          "--", *missing))
+        return rels
+
+    def _known(self, rels: list[str]) -> set[str]:
+        """Which of ``rels`` Git knows (index or HEAD), to tell a deletion from a typo."""
+        if not rels:
+            return set()
+        found = self.run("--literal-pathspecs", "ls-files", "-z", "--cached", "--", *rels).out.split("\0")
+        if self.head_commit():
+            found += self.run("--literal-pathspecs", "ls-tree", "-r", "-z", "--name-only", "--full-tree", "HEAD",
+                              "--", *rels).out.split("\0")
+        return set(found) & set(rels)
+
+    def commit(self, message: str, author: tuple[str, str] | None = None,
+               paths: Iterable[str] = ()) -> str | None:
+        """Stage ``paths`` exactly and commit only them (``git commit --only``), whatever else is
+        staged; the new commit, or None when they equal HEAD. Hooks run (``nbops check`` may be one)."""
+        self.require_branch()
+        if not message.strip():
+            raise NbopsError("empty commit message", hint="say what changed")
+        rels = self.stage_exactly(paths)
+        base = ["HEAD"] if self.head_commit() else []
+        if self.run("--literal-pathspecs", "diff", "--cached", "--quiet", *base, "--", *rels,
+                    check=False).status == 0:
+            return None
+        args = ["-c", "core.abbrev=40", "--literal-pathspecs", "commit", "--only", "-m", message,
+                *safety.author_args(author), "--", *rels]
+        out = self._locked(lambda: self.run(*args)).out
+        match = re.search(r"^\[.*? ([0-9a-f]{40})\]", out, re.MULTILINE)
+        return match.group(1) if match else self.head_commit()
+
+    # ---- remotes: see gitremote ------------------------------------------------------------
+
+    @staticmethod
+    def validate_remote_url(url: str) -> str:
+        """``url`` if safe to hand to git (no ``ext::``/``fd::``, nothing option-like); ConfigError otherwise."""
+        return safety.validate_remote_url(url)
+
+    def validate_branch_name(self, name: str) -> str:
+        """``name`` if ``git check-ref-format --branch`` accepts it and it is neither option-like
+        nor a full ref; ConfigError otherwise."""
+        return gitremote.validate_branch_name(self, name)
+
+    def remote_url(self, name: str | None = None) -> str | None:
+        """The fetch URL of the remote (``insteadOf`` applied), None when there is no such remote."""
+        return gitremote.remote_url(self, name or self.remote)
+
+    def fetch(self, branch: str) -> str:
+        """Fetch one branch into ``refs/remotes/<remote>/<branch>``; its commit."""
+        return gitremote.fetch(self, branch)
+
+    def remote_head(self, branch: str) -> str | None:
+        """The remote branch's commit (``git ls-remote``); None only when the remote answered and
+        has no such branch: an unreachable remote raises."""
+        return gitremote.remote_head(self, branch)
+
+    def push(self, branch: str, *, create: bool = True) -> str:
+        """Push HEAD's commit to ``refs/heads/<branch>``, never forced; the commit, once ``ls-remote``
+        confirms it. A refusal raises :class:`PushRejected`, leaving both sides as they were."""
+        return gitremote.push(self, branch, create=create)
+
+    # ---- reading revisions -------------------------------------------------------------------
+
+    def resolve(self, rev: str) -> str:
+        """The commit a revision names (branch, tag, ``origin/main``, sha); an error when unknown."""
+        if not rev or rev.startswith("-") or any(ord(c) < 32 for c in rev):  # never read as an option
+            raise ConfigError(f"invalid revision {rev!r}", hint="a branch, tag or commit id")
+        result = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
+        if result.status != 0:
+            raise NbopsError(f"unknown revision '{rev}'", hint="check the name; fetch first for a remote branch")
+        return result.out.strip()
+
+    def files_at(self, rev: str, prefix: str = "") -> dict[str, bytes]:
+        """Every regular file under folder ``prefix`` at ``rev`` (repo-relative path → bytes);
+        {} when the folder is absent at an existing rev, an error when the rev does not exist."""
+        commit, pre = self.resolve(rev), safety.clean_prefix(prefix)
+        out = self.run("--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit,
+                       *(["--", pre] if pre else [])).out
+        files: dict[str, bytes] = {}
+        for entry in filter(None, out.split("\0")):
+            meta, _, path = entry.partition("\t")
+            mode, kind, obj = meta.split()
+            if kind == "blob" and mode in ("100644", "100755") and (not pre or path.startswith(pre + "/")):
+                files[path] = self.blob(obj)
+        return files
+
+    def blob(self, obj: str) -> bytes:
+        """A blob's bytes through GitPython's persistent ``git cat-file --batch``."""
+        return cast(bytes, self._repo.git.get_object_data(obj)[3])
+
+    def diff_names(self, a: str, b: str | None = None, prefix: str = "") -> list[str]:
+        """Paths under ``prefix`` that differ between revs ``a`` and ``b``, or between ``a`` and
+        the work tree when ``b`` is None (untracked, not ignored files included)."""
+        pre = safety.clean_prefix(prefix)
+        spec = ["--", pre] if pre else []
+        sides = [self.resolve(a)] + ([] if b is None else [self.resolve(b)])
+        out = self.run("--no-optional-locks", "--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames",
+                       *sides, *spec).out
+        names = set(filter(None, out.split("\0")))
+        if b is None:
+            names |= set(filter(None, self.run("--literal-pathspecs", "ls-files", "-z", "--others",
+                                               "--exclude-standard", *spec).out.split("\0")))
+        return sorted(names)
+
+    # ---- backups (so a sync never loses local work): see gitbackup --------------------------
+
+    def backup(self, paths: Iterable[str], label: str) -> str:
+        """Record the work-tree content of ``paths`` (modified, untracked or deleted) as a commit on
+        HEAD under ``refs/nbops/backup/<UTC time>-<label>``; index, HEAD and files stay untouched."""
+        return gitbackup.backup(self, paths, label)
+
+    def backups(self) -> list[Backup]:
+        """All backup refs, newest first: (ref, commit date, subject)."""
+        return gitbackup.backups(self)
+
+    def restore(self, ref: str, paths: Iterable[str] | None = None) -> list[str]:
+        """Write a backup's files (default: all it recorded) back, each atomically; those written."""
+        return gitbackup.restore(self, ref, paths)

@@ -1,0 +1,390 @@
+"""Secret detection in notebooks and text files: detect-secrets' detectors plus notebook rules.
+
+Why it is built this way:
+- detect-secrets (maintained, offline) supplies the token detectors and its false-positive heuristics.
+  Each plugin's ``analyze_string`` is called directly, not ``scan_line``/``analyze_line``:
+  ``analyze_line`` reads detect-secrets' process-wide settings and calls ``verify()`` (a network request)
+  whenever the verification filter is switched on anywhere in the process, and ``scan_line`` runs the
+  eager, unquoted entropy search that flags every long word. Direct calls are offline by construction,
+  share no global state (safe in threads), and let nbops choose the filters.
+- Notebooks hide secrets where a plain file scanner does not look: outputs, tracebacks, Markdown and
+  the parameters papermill injects. Each part is scanned as its own text, so lines count within a cell.
+- A finding never holds the secret: only its sha256 and an excerpt with the secret masked.
+- A scanner that cannot be told "this one is fine" gets switched off: accepted findings live in
+  ``.nbops-secrets.json`` at the repository root, by file (or ``*``) and hash, reviewed in Git.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, NotebookError, Problem
+from .files import MAX_NOTEBOOK_BYTES, read_text, write_if_changed
+
+log = logging.getLogger(__name__)
+
+# detect-secrets plugins left out, and why:
+#   HexHighEntropyString: Git SHAs, checksums and content hashes fill notebook sources and outputs.
+#   IPPublicDetector: an IP address is not a credential, and data notebooks print many.
+EXCLUDED_PLUGINS = frozenset({"HexHighEntropyString", "IPPublicDetector"})
+PRIVATE_KEY = "Private Key"
+ALLOWLIST_FILE = ".nbops-secrets.json"  # accepted findings, at the repository root
+_SHAPE_HINT = '{"version": 1, "allowed": [{"file": "notebooks/x.ipynb", "secret_hash": "<sha256>", "reason": "..."}]}'
+_HASH = re.compile(r"[0-9a-f]{64}")
+# The broad detectors rank after the specific ones: one finding per secret, named most precisely.
+_BROAD_RANK = {"Secret Keyword": 1, "Bearer Token": 1, "Secret Assignment": 2, "Base64 High Entropy String": 3}
+_SEGMENT = 10_000  # very long lines (minified JSON outputs) are scanned in overlapping pieces
+_PLACEHOLDERS = frozenset({"none", "null", "nil", "true", "false", "undefined", "redacted"})
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{[^}]*\}")  # Kestra/Jinja/shell: {{ secret('X') }}
+_TOKEN_CHARS = r"[A-Za-z0-9+/=_\-.~]"
+_SECRET_WORDS = r"token|secret|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|client_?key|credential"
+_SECRET_NAME = rf"(?=[\w.-]*?(?:{_SECRET_WORDS}))[\w.-]++"  # possessive: no backtracking in long words
+_ASSIGNMENT = re.compile(  # name = "value", name: str = "value", "name": "value", name: value (YAML)
+    rf"""(?i)(?<![\w.-])["']?({_SECRET_NAME})["']?(?:\s*:\s*[A-Za-z_][\w\[\]., |]*?)?\s*"""
+    rf"""(?:(?:=>|=)\s*(["'])|:\s*(["']?))({_TOKEN_CHARS}{{16,}})(?(2)\2|\3)(?!{_TOKEN_CHARS})""")  # unquoted: YAML only
+_NOT_A_SECRET_NAME = re.compile(r"(?i)(name|id|url|uri|path|file|env|var|type|endpoint|header|field|ttl|len|length"
+                                r"|count|expires?|expiry|_at)$")
+_NAME_BEFORE = re.compile(r"""([\w.-]+)["'\]]*\s*(?::\s*[A-Za-z_][\w\[\]., |]*?)?\s*(?:=>|==?|:)\s*["'`]?$""")
+_BEARER = re.compile(rf"(?i)\bbearer\s+({_TOKEN_CHARS}{{16,}})")
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+_TEXT_MIME = re.compile(r"text/.+|application/(json|javascript)")  # images and widget state are not scanned
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One secret, located; ``secret_hash`` identifies it for the allow-list without revealing it."""
+
+    file: str
+    cell: int | None  # 0-based cell index; None for a text file or notebook metadata
+    where: str  # "source" | "output" | "traceback" | "markdown" | "parameters" | "text"
+    line: int  # 1-based, within the cell part's text (or the file)
+    kind: str  # detector name, e.g. "AWS Access Key"
+    secret_hash: str  # sha256 hex of the secret value
+    excerpt: str  # the line with every secret on it masked
+
+
+@dataclass(frozen=True)
+class _Hit:
+    kind: str
+    material: str  # what is hashed
+    shown: str  # the text on the line to mask
+    broad: bool  # keyword/entropy based: line-shape heuristics apply
+
+
+def _entropy(value: str) -> float:
+    counts = Counter(value)
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def _token_like(value: str) -> bool:
+    """Long, mixed letters and digits, not repetitive: a token rather than a word or a placeholder."""
+    return (len(value) >= 16 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+            and _entropy(value) >= 3.0)
+
+
+@dataclass(frozen=True)
+class _Detector:
+    kind: str
+    broad: bool  # keyword/entropy based: line-shape heuristics apply
+    probes: tuple[re.Pattern[str], ...]  # a line can match only if one of these matches the whole text
+    find: Callable[[str, Any], Iterable[str]]  # (segment of a line, keyword patterns of the file type) → secrets
+
+
+def _probe(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags | re.MULTILINE)  # ^ and $ at every line, as in a line-by-line scan
+
+
+@lru_cache(maxsize=1)
+def _detectors() -> tuple[_Detector, ...]:
+    """Every enabled detector with a cheap whole-text probe, so a cell's lines are only run through the
+    detectors that can match there (most cells: none). Built once; detect-secrets is imported lazily:
+    it pulls in requests, which must not slow ``import kernel_ext``."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+    from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
+
+    def detector(plugin: Any) -> _Detector:
+        kind = plugin.secret_type
+        if isinstance(plugin, KeywordDetector):  # its assignment shapes depend on the file type
+            return _Detector(kind, True, (_probe("|".join(DENYLIST), re.IGNORECASE),),
+                             lambda text, style: plugin.analyze_string(text, denylist_regex_to_group=style))
+        if isinstance(plugin, HighEntropyStringsPlugin):  # analyze_line applies the limit; we bypass analyze_line
+            shortest = math.ceil(2 ** plugin.entropy_limit)  # n characters carry at most log2(n) bits each
+            return _Detector(kind, True, (_probe(rf"""(['"])[{re.escape(plugin.charset)}]{{{shortest},}}\1"""),),
+                             lambda text, _: [v for v in plugin.analyze_string(text)
+                                              if plugin.calculate_shannon_entropy(v) > plugin.entropy_limit])
+        if isinstance(plugin, RegexBasedDetector):
+            probes = tuple(_probe(r.pattern, r.flags) for r in plugin.denylist)
+            validates = type(plugin).analyze_string is not RegexBasedDetector.analyze_string  # e.g. JWT
+            return _Detector(kind, False, probes, lambda text, _: _regex_values(plugin, text, validates))
+        return _Detector(kind, True, (), lambda text, _: plugin.analyze_string(text))  # unknown shape: every line
+
+    classes: list[Any] = [c for c in get_mapping_from_secret_type_to_class().values()
+                          if c.__name__ not in EXCLUDED_PLUGINS]
+    rules = (_Detector("Secret Assignment", True, (_probe(_SECRET_WORDS, re.IGNORECASE),), _assigned),
+             _Detector("Bearer Token", True, (_BEARER,), _bearer))
+    return tuple(detector(c()) for c in sorted(classes, key=lambda c: c.__name__)) + rules
+
+
+def _regex_values(plugin: Any, text: str, validates: bool) -> list[str]:
+    """A regex detector's secrets. detect-secrets reports capture groups, and some groups only capture a
+    prefix (GitHub's ``(ghp|gho|...)_...`` yields "ghp"): that would hash every GitHub token alike and
+    leave the token unmasked, so a group shorter than 8 characters gives way to the whole match."""
+    values = []
+    for regex in plugin.denylist:
+        for match in regex.finditer(text):
+            groups = [g for g in match.groups() if g]
+            values += groups if groups and max(map(len, groups)) >= 8 else [match.group(0)]
+    if validates and values:
+        own = set(plugin.analyze_string(text))
+        values = [v for v in values if v in own]
+    return values
+
+
+def _assigned(segment: str, _: Any) -> list[str]:
+    """nbops' rule for what detect-secrets' keyword list misses (``token``, ``credential``): a secret-sounding
+    name assigned a token-like literal, in Python, JSON or YAML shape."""
+    return [m.group(4) for m in _ASSIGNMENT.finditer(segment)
+            if not _NOT_A_SECRET_NAME.search(m.group(1)) and _token_like(m.group(4))]
+
+
+def _bearer(segment: str, _: Any) -> list[str]:
+    """``Authorization: Bearer <token>`` in code, curl lines and logged request headers."""
+    return [m.group(1) for m in _BEARER.finditer(segment) if _token_like(m.group(1))]
+
+
+def _rejected(value: str, line: str, broad: bool) -> bool:
+    """detect-secrets' default heuristic filters, plus templates and placeholders. Line-shape filters
+    apply to broad detectors only: an AKIA key in ``boto3.client(...)`` is still a key."""
+    from detect_secrets.filters import heuristic as h
+
+    if (h.is_templated_secret(value) or h.is_prefixed_with_dollar_sign(value) or h.is_not_alphanumeric_string(value)
+            or h.is_sequential_string(value) or h.is_potential_uuid(value) or value.lower() in _PLACEHOLDERS
+            or any(value in m.group() for m in _TEMPLATE.finditer(line))):
+        return True
+    return broad and (h.is_likely_id_string(value, line) or h.is_indirect_reference(line) or _named_harmless(value, line))
+
+
+def _named_harmless(value: str, line: str) -> bool:
+    """``secret_name = "..."``, ``token_url: ...``, ``password_file = ...``: the name says it is not the secret."""
+    match = _NAME_BEFORE.search(line[:max(line.find(value), 0)])
+    return bool(match and _NOT_A_SECRET_NAME.search(match.group(1)))
+
+
+def _private_key(lines: list[str], index: int, header: str) -> _Hit | None:
+    """A key block hashed by its body (PEM or JSON-escaped alike), so accepting one key accepts only it;
+    a bare mention of ``BEGIN PRIVATE KEY`` with no key after it is not a finding."""
+    line = lines[index]
+    start = line.find(header) + len(header)
+    start += len(line[start:]) - len(line[start:].lstrip("-"))
+    rest = "\n".join([line[start:], *lines[index + 1:index + 200]])
+    end = rest.find("-----END")
+    material = re.sub(r"\\[nr]|\s", "", rest[:end] if end >= 0 else rest[:4096])
+    return _Hit(PRIVATE_KEY, material, line[start:].strip(), False) if len(material) >= 64 else None
+
+
+def _line_hits(lines: list[str], index: int, active: list[_Detector], style: Any) -> list[_Hit]:
+    """The secrets on one line, filtered, one per secret value (the most specific detector names it)."""
+    line = lines[index]
+    hits: list[_Hit] = []
+    for offset in range(0, max(len(line) - 500, 1), _SEGMENT - 500):
+        segment = line[offset:offset + _SEGMENT]
+        hits += [_Hit(d.kind, v, v, d.broad) for d in active for v in d.find(segment, style)]
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: _BROAD_RANK.get(h.kind, 0)):
+        if hit.kind == PRIVATE_KEY:
+            key = _private_key(lines, index, hit.material)
+            if key is None:
+                continue
+            hit = key
+        elif _rejected(hit.material, line, hit.broad):
+            continue
+        if not any(k.material == hit.material or (k.shown and hit.shown and (hit.shown in k.shown or k.shown in hit.shown))
+                   for k in kept):
+            kept.append(hit)
+    return kept
+
+
+def _excerpt(line: str, hits: list[_Hit]) -> str:
+    """The line with every secret on it masked, cut to ~160 characters. Long tokens of a known kind keep
+    4 characters (``ghp_****``, ``AKIA****``) to tell them apart; passwords and generic strings keep none."""
+    for hit in sorted(hits, key=lambda h: -len(h.shown)):
+        if hit.shown:
+            reveal = 4 if len(hit.shown) >= 16 and not hit.broad and hit.kind != PRIVATE_KEY else 0
+            line = line.replace(hit.shown, hit.shown[:reveal] + "****")
+    line = line.strip()
+    if len(line) <= 160:
+        return line
+    start = max(0, line.find("****") - 70)
+    return ("…" if start else "") + line[start:start + 160] + ("…" if start + 160 < len(line) else "")
+
+
+def scan_text(text: str, file: str, *, cell: int | None = None, where: str = "text") -> list[Finding]:
+    """Every secret in ``text``; ``file`` names it in findings and picks detect-secrets' keyword
+    patterns by extension (``password: x`` counts in YAML, only quoted values elsewhere)."""
+    from detect_secrets.plugins.keyword import QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP, REGEX_BY_FILETYPE
+    from detect_secrets.util.filetype import determine_file_type
+
+    active = [d for d in _detectors() if not d.probes or any(p.search(text) for p in d.probes)]
+    if not active:
+        return []
+    style = REGEX_BY_FILETYPE.get(determine_file_type(file), QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP)
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    findings: list[Finding] = []
+    for index, line in enumerate(lines):
+        if len(line.strip()) < 8:  # no secret is shorter than its name and a value
+            continue
+        hits = _line_hits(lines, index, active, style)
+        excerpt = _excerpt(line, hits) if hits else ""
+        findings += [Finding(file, cell, where, index + 1, hit.kind,
+                             hashlib.sha256(hit.material.encode("utf-8")).hexdigest(), excerpt) for hit in hits]
+    return findings
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else empty: notebooks edited by hand may hold anything."""
+    return value if isinstance(value, dict) else {}
+
+
+def joined(value: Any) -> str:
+    """nbformat multiline strings are a string or a list of strings."""
+    return "".join(str(v) for v in value) if isinstance(value, list) else value if isinstance(value, str) else ""
+
+
+def _outputs_text(outputs: list[Any]) -> tuple[str, str]:
+    """(what the outputs show, the error tracebacks), ANSI colours stripped, inline images dropped."""
+    shown, errors = "", ""
+    for out in (o for o in outputs if isinstance(o, dict)):
+        kind = out.get("output_type")
+        if kind == "stream":
+            shown += joined(out.get("text"))
+        elif kind in ("execute_result", "display_data") and isinstance(out.get("data"), dict):
+            for mime, value in out["data"].items():
+                if _TEXT_MIME.fullmatch(mime):
+                    text = joined(value) if isinstance(value, str | list) else json.dumps(value, indent=1)
+                    shown += ("" if not shown or shown.endswith("\n") else "\n") + text.rstrip("\n") + "\n"
+        elif kind == "error":
+            lines = [f"{out.get('ename', '')}: {out.get('evalue', '')}", *map(str, out.get("traceback") or [])]
+            errors += "\n".join(lines) + "\n"
+    return _DATA_URI.sub("data:…", _ANSI.sub("", shown)), _ANSI.sub("", errors)
+
+
+def _cell_parts(index: int, cell: dict[str, Any]) -> Iterator[tuple[int | None, str, str]]:
+    tags = mapping(cell.get("metadata")).get("tags")
+    is_parameters = isinstance(tags, list) and ("parameters" in tags or "injected-parameters" in tags)
+    where = "parameters" if is_parameters else "markdown" if cell.get("cell_type") == "markdown" else "source"
+    yield index, where, joined(cell.get("source"))
+    outputs = cell.get("outputs")
+    if isinstance(outputs, list) and outputs:
+        shown, errors = _outputs_text(outputs)
+        yield index, "output", shown
+        yield index, "traceback", errors
+
+
+def notebook_parts(data: dict[str, Any]) -> Iterator[tuple[int | None, str, str]]:
+    """(cell, where, text) for every part of a notebook a secret can hide in. The parameters papermill
+    recorded in ``metadata.papermill.parameters`` come last, as ``name = <JSON value>`` lines, cell None."""
+    for index, cell in enumerate(data.get("cells") or []):
+        if isinstance(cell, dict):
+            yield from _cell_parts(index, cell)
+    params = mapping(mapping(data.get("metadata")).get("papermill")).get("parameters")
+    if isinstance(params, dict):
+        yield None, "parameters", "\n".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
+
+
+def scan_notebook(path: Path, display: str) -> list[Finding]:
+    """Every secret in a notebook's sources, text outputs, tracebacks and papermill parameters."""
+    try:
+        data = json.loads(read_text(path, MAX_NOTEBOOK_BYTES, display))
+    except json.JSONDecodeError as exc:
+        raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc.msg}", line=exc.lineno,
+                                              hint="the secret scan needs to read every cell")]) from None
+    if not isinstance(data, dict):
+        raise NotebookError(display, [Problem("not a notebook: the JSON is not an object")])
+    findings: list[Finding] = []
+    for cell, where, text in notebook_parts(data):
+        if text:
+            findings += scan_text(text, display, cell=cell, where=where)
+    log.debug("%s: %d secret finding(s)", display, len(findings))
+    return findings
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """One accepted finding: ``file`` is a repository-relative path, or ``*`` for any file."""
+
+    file: str
+    secret_hash: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    entries: tuple[Accepted, ...] = ()
+
+    @cached_property
+    def _keys(self) -> frozenset[tuple[str, str]]:
+        return frozenset((e.file, e.secret_hash) for e in self.entries)
+
+    def allows(self, finding: Finding) -> bool:
+        """Accepted for its file, or for any file (``*``)."""
+        return (finding.file, finding.secret_hash) in self._keys or ("*", finding.secret_hash) in self._keys
+
+
+def _shape_error(message: str) -> ConfigError:
+    return ConfigError(message, file=ALLOWLIST_FILE, hint=f"the file looks like {_SHAPE_HINT}")
+
+
+def _entries(data: Any) -> Iterator[Accepted]:
+    if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("allowed"), list):
+        raise _shape_error('expected an object with "version": 1 and an "allowed" list')
+    for index, item in enumerate(data["allowed"]):
+        if not isinstance(item, dict) or not isinstance(item.get("file"), str) or not item["file"]:
+            raise _shape_error(f'allowed[{index}] needs a "file": a repository path, or "*" for any file')
+        if not isinstance(item.get("secret_hash"), str) or not _HASH.fullmatch(item["secret_hash"]):
+            raise _shape_error(f"allowed[{index}].secret_hash must be a sha256: 64 lowercase hex characters")
+        if not isinstance(item.get("reason", ""), str):
+            raise _shape_error(f"allowed[{index}].reason must be text")
+        yield Accepted(item["file"], item["secret_hash"], item.get("reason", ""))
+
+
+def load_allowlist(root: Path) -> Allowlist:
+    """The accepted findings of the repository at ``root``; none when the file does not exist."""
+    path = root / ALLOWLIST_FILE
+    if not path.exists():
+        return Allowlist()
+    try:
+        data = json.loads(read_text(path, 5 * 1024 * 1024, ALLOWLIST_FILE))
+    except json.JSONDecodeError as exc:
+        raise _shape_error(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    return Allowlist(tuple(_entries(data)))
+
+
+def write_allowlist(root: Path, findings: Iterable[Finding], reason: str) -> Allowlist:
+    """Accept ``findings`` (by file and hash) with ``reason``, keeping earlier entries and their reasons.
+    Sorted, fixed formatting: the same accepted set always gives the same bytes (clean Git diffs)."""
+    if not reason.strip():
+        raise ConfigError("accepting a secret finding needs a reason", file=ALLOWLIST_FILE,
+                          hint="say why it is not a secret, e.g. 'test fixture, not a real key'")
+    current = load_allowlist(root)
+    merged = {(e.file, e.secret_hash): e for e in current.entries}
+    for finding in findings:
+        if not current.allows(finding):
+            merged.setdefault((finding.file, finding.secret_hash), Accepted(finding.file, finding.secret_hash,
+                                                                           reason.strip()))
+    ordered = tuple(merged[key] for key in sorted(merged))
+    payload = {"version": 1, "allowed": [{"file": e.file, "secret_hash": e.secret_hash, "reason": e.reason}
+                                         for e in ordered]}
+    write_if_changed(root / ALLOWLIST_FILE, json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    return Allowlist(ordered)

@@ -1,0 +1,113 @@
+"""The Git commands of the CLI: ``commit``, ``push``, ``sync``, ``diff``, ``restore`` (thin)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_REJECTED = 7  # the remote refused the push (diverged, protected): nothing changed on either side
+
+
+def add_commands(commands: Any) -> None:
+    commit = commands.add_parser("commit", help="export, check and commit the notebooks and their flows",
+                                 description="Export the changed (or given) notebooks, refuse invalid flows, "
+                                             "merge conflicts and secrets, strip outputs (by default), and commit "
+                                             "exactly those notebooks and flows. Other staged changes are left alone.")
+    commit.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="notebooks (default: the changed ones)")
+    commit.add_argument("-m", "--message", help="the commit message (default: names the flows)")
+
+    push = commands.add_parser("push", help="push to origin and report each flow",
+                               description="Push HEAD to a branch of origin (created if missing, never forced) and "
+                                           "report each flow as ADDED/UPDATED/DELETED/UNCHANGED, as Kestra's "
+                                           "PushFlows does. Exit 7 when the remote rejects the push.")
+    push.add_argument("--branch", help="the branch on origin (default: the checked-out one)")
+    push.add_argument("--dry-run", action="store_true", help="report the plan, push nothing")
+
+    sync = commands.add_parser("sync", help="make notebooks and flows equal to a branch of origin",
+                               description="Make the working copy's notebooks and flows equal to a branch, as "
+                                           "Kestra's SyncFlows does for an instance. What it would overwrite or "
+                                           "delete is saved first under refs/nbops/backup/ (see nbops restore).")
+    sync.add_argument("--branch", help="the branch on origin (default: the checked-out one)")
+    sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    sync.add_argument("--delete", action="store_true", help="delete local files the branch does not have")
+    sync.add_argument("--force", action="store_true", help="allow deleting more than [tool.nbops] max_delete_share")
+
+    diff = commands.add_parser("diff", help="flows and notebooks that differ between two sides",
+                               description="Unified diffs of flows (YAML) and notebooks (sources; outputs ignored) "
+                                           "between A and B: revisions or branches; the working copy when B is left "
+                                           "out; HEAD when A is left out too.")
+    diff.add_argument("a", nargs="?", metavar="A")
+    diff.add_argument("b", nargs="?", metavar="B")
+    diff.add_argument("--json", action="store_true", help="machine-readable output")
+
+    restore = commands.add_parser("restore", help="list backups, or put one back",
+                                  description="Without REF, list the backups nbops sync made; with REF, write its "
+                                              "files back to the working copy.")
+    restore.add_argument("ref", nargs="?", metavar="REF")
+
+
+def cmd_commit(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from .services.commit import commit
+
+    result = commit(project, args.paths or None, args.message)
+    print(f"committed {result.commit[:12] if result.commit else '-'}: {result.message}", file=out)
+    for path in result.files:
+        print(f"  {path}", file=out)
+    return 0
+
+
+def cmd_push(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from .adapters.gitrepo import PushRejected
+    from .services.remote import push
+
+    try:
+        result = push(project, args.branch, args.dry_run)
+    except PushRejected as exc:
+        print(f"error: {exc}", file=__import__("sys").stderr)
+        return EXIT_REJECTED
+    for change in result.plan:
+        print(f"{change.change.value:<10} {change.path}", file=out)
+    if args.dry_run:
+        print(f"dry run: nothing pushed to {result.branch}", file=out)
+    else:
+        print(f"pushed {result.commit} to origin/{result.branch}", file=out)
+    return 0
+
+
+def cmd_sync(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from .services.remote import sync
+
+    result = sync(project, args.branch, dry_run=args.dry_run, delete=args.delete, force=args.force)
+    for change in result.plan:
+        print(f"{change.change.value:<11} {change.path}", file=out)
+    for path in result.kept:
+        print(f"{'KEPT':<11} {path}  (not on the branch; --delete removes it)", file=out)
+    if result.backup:
+        print(f"the replaced files are saved in {result.backup} (nbops restore {result.backup})", file=out)
+    print("dry run: nothing changed" if args.dry_run else f"in sync with origin/{result.branch}", file=out)
+    return 0
+
+
+def cmd_diff(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from .services.gitdiff import diff
+
+    found = diff(project, args.a, args.b)
+    if args.json:
+        json.dump([f.__dict__ for f in found], out, indent=2)
+        print(file=out)
+    for item in [] if args.json else found:
+        print(item.diff, file=out, end="" if item.diff.endswith("\n") else "\n")
+    return 0
+
+
+def cmd_restore(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from .services.remote import backups, restore
+
+    if args.ref:
+        paths = restore(project, args.ref)
+        print(f"restored {len(paths)} file(s) from {args.ref}", file=out)
+        return 0
+    for ref, date, message in backups(project):
+        print(f"{ref}  {date}  {message}", file=out)
+    return 0

@@ -1,0 +1,103 @@
+"""``nbops commit``: export, validate, strip outputs, scan for secrets, then commit exactly the
+notebooks and flows concerned (never ``add -A``), with the configured author."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
+from ..adapters.project import Project
+from ..core.convert import Conversion
+from ..core.emit import generated_source
+from ..core.gitplan import conflict_marker_line, notebook_bytes, strip_outputs
+from ..errors import ConfigError, InvalidError, NbopsError, Problem
+from .export import export
+
+_AUTHOR = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
+
+
+@dataclass
+class CommitResult:
+    commit: str | None = None
+    files: list[str] = field(default_factory=list)  # what the commit changed
+    message: str = ""
+
+
+def parse_author(text: str) -> tuple[str, str] | None:
+    if not text:
+        return None
+    match = _AUTHOR.match(text)
+    if not match:
+        raise ConfigError(f"[tool.nbops] author {text!r} is not 'Name <email>'")
+    return match["name"], match["email"]
+
+
+def changed_notebooks(project: Project) -> list[Path]:
+    """Flow notebooks that differ from HEAD (modified or new), from Git's own status."""
+    import git
+
+    with git.Repo(project.root) as repo:
+        status = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", project.options.notebooks)
+    paths = [entry[3:] for entry in status.split("\0") if len(entry) > 3 and not entry.startswith("D")]
+    flows = {p.resolve() for p in project.notebook_paths()}
+    return [project.root / p for p in paths if (project.root / p).resolve() in flows]
+
+
+def _contents(project: Project, conversions: list[Conversion]) -> dict[str, bytes | None]:
+    """What the commit will hold: each notebook (stripped by default) and its flow."""
+    contents: dict[str, bytes | None] = {}
+    for conv in conversions:
+        assert conv.flow_path is not None and conv.text is not None
+        raw = read_text(project.root / conv.notebook.path, MAX_NOTEBOOK_BYTES, conv.notebook.path)
+        data = raw.encode("utf-8")
+        if project.options.strip_outputs:
+            data = notebook_bytes(strip_outputs(json.loads(raw)))
+        contents[conv.notebook.path] = data
+        contents[conv.flow_path] = conv.text.encode("utf-8")
+    return contents
+
+
+def _refuse_conflicts(project: Project, notebooks: list[Path]) -> None:
+    problems = []
+    for path in notebooks:
+        data = path.read_bytes() if path.is_file() else b""
+        if (line := conflict_marker_line(data)) is not None:
+            problems.append(Problem(f"{project.relative(path)} has a merge-conflict marker at line {line}",
+                                    hint="resolve the conflict in JupyterLab or with nbdime, then commit"))
+    if problems:
+        raise InvalidError(None, problems)
+
+
+def _orphans(project: Project) -> dict[str, None]:
+    """Generated flows whose notebook is gone: the commit deletes them with it."""
+    found: dict[str, None] = {}
+    for path in project.flow_paths():
+        source = generated_source(path.read_text(encoding="utf-8", errors="replace")[:500])
+        if source is not None and not (project.root / source).exists():
+            found[project.relative(path)] = None
+    return found
+
+
+def commit(project: Project, paths: list[Path] | None, message: str | None) -> CommitResult:
+    from ..adapters.gitcommit import commit_contents
+    from .secretscan import refuse_secrets
+
+    notebooks = paths if paths else changed_notebooks(project)
+    orphans = _orphans(project) if not paths else {}
+    if not notebooks and not orphans:
+        raise NbopsError("nothing to commit: no flow notebook differs from HEAD", hint="nbops commit PATH ...")
+    _refuse_conflicts(project, notebooks)  # before converting: a conflicted notebook fails in confusing ways
+    result = export(project, notebooks) if notebooks else None
+    if result is not None and result.failed:
+        raise InvalidError(None, [Problem(q.render(c.notebook.path)) for c in result.failed for q in c.problems])
+    from .convert import convert_all
+
+    conversions = convert_all(project, notebooks, lean=True) if notebooks else []
+    contents = {**_contents(project, conversions), **orphans}
+    refuse_secrets(project, contents)
+    names = sorted(c.flow_id for c in conversions) or sorted(Path(p).stem for p in orphans)
+    text = message or f"nbops: update flow{'s' if len(names) > 1 else ''} {', '.join(names)}"
+    sha = commit_contents(project.root, contents, text, parse_author(project.options.author))
+    return CommitResult(sha, sorted(contents), text)

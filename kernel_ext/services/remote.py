@@ -1,0 +1,138 @@
+"""``nbops push``, ``sync`` and ``restore``: the working copy and a branch of ``origin``, with
+Kestra's Git semantics (PushFlows / SyncFlows) and nothing ever lost."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..adapters.files import atomic_write
+from ..adapters.project import Project
+from ..core.gitplan import Change, Files, PlannedChange, push_plan, sync_plan
+from ..errors import ConfigError, NbopsError
+
+
+@dataclass
+class PushResult:
+    branch: str
+    plan: list[PlannedChange]
+    commit: str | None = None  # set once the remote is verified to point at it
+
+
+@dataclass
+class SyncResult:
+    branch: str
+    plan: list[PlannedChange]
+    kept: list[str] = field(default_factory=list)  # local files the branch lacks, kept without --delete
+    backup: str | None = None  # the ref holding what the sync replaced
+
+
+def _repo(project: Project, branch: str | None) -> tuple[object, str]:
+    from ..adapters.gitrepo import GitRepo
+
+    repo = GitRepo.open(project.root)
+    name = branch or repo.branch()
+    if name is None:
+        raise ConfigError("HEAD is detached: name the branch", hint="--branch BRANCH")
+    repo.validate_branch_name(name)
+    url = repo.remote_url()
+    if url is None:
+        raise ConfigError("no remote 'origin'", hint="git remote add origin URL")
+    repo.validate_remote_url(url)
+    return repo, name
+
+
+def tracked_folders(project: Project) -> tuple[str, str]:
+    return project.options.notebooks.strip("/"), project.options.flows.strip("/")
+
+
+def files_at_rev(repo: object, rev: str, folders: tuple[str, ...]) -> Files:
+    files: dict[str, bytes] = {}
+    for folder in folders:
+        files.update(repo.files_at(rev, folder))  # type: ignore[attr-defined]
+    return files
+
+
+def push(project: Project, branch: str | None, dry_run: bool) -> PushResult:
+    """Report each flow as PushFlows does; "pushed" only once ls-remote shows our commit."""
+    repo, name = _repo(project, branch)
+    if repo.head_commit() is None:  # type: ignore[attr-defined]
+        raise NbopsError("nothing to push: the repository has no commit yet", hint="nbops commit")
+    remote_head = repo.remote_head(name)  # type: ignore[attr-defined]
+    if remote_head is not None:
+        repo.fetch(name)  # type: ignore[attr-defined]
+    flows = (tracked_folders(project)[1],)
+    remote = files_at_rev(repo, remote_head, flows) if remote_head else {}
+    result = PushResult(name, push_plan(remote, files_at_rev(repo, "HEAD", flows)))
+    if not dry_run:
+        result.commit = repo.push(name)  # type: ignore[attr-defined]
+    return result
+
+
+def working_files(project: Project) -> Files:
+    files: dict[str, bytes] = {}
+    for folder in tracked_folders(project):
+        base = project.root / folder
+        for path in sorted(base.rglob("*")) if base.is_dir() else ():
+            if path.is_file() and not path.is_symlink() and ".ipynb_checkpoints" not in path.parts:
+                files[path.relative_to(project.root).as_posix()] = path.read_bytes()
+    return files
+
+
+def sync(project: Project, branch: str | None, *, dry_run: bool, delete: bool, force: bool) -> SyncResult:
+    """Make the working copy's notebooks and flows equal to the branch, as SyncFlows does for a
+    Kestra instance. What it would overwrite or delete is first saved under a backup ref."""
+    repo, name = _repo(project, branch)
+    remote_head = repo.remote_head(name)  # type: ignore[attr-defined]
+    if remote_head is None:  # a failed read raised already: this really is a missing branch
+        raise NbopsError(f"branch {name!r} does not exist on origin", hint="nbops push --branch " + name)
+    repo.fetch(name)  # type: ignore[attr-defined]
+    remote = files_at_rev(repo, remote_head, tracked_folders(project))
+    head = files_at_rev(repo, "HEAD", tracked_folders(project)) if repo.head_commit() else {}  # type: ignore[attr-defined]
+    plan = sync_plan(remote, working_files(project), head)
+    result = SyncResult(name, plan)
+    if not delete:
+        result.kept = [c.path for c in plan if c.change is Change.DELETED]
+        result.plan = [c for c in plan if c.change is not Change.DELETED]
+    _check_deletions(project, result, force)
+    if dry_run:
+        return result
+    touched = [c.path for c in result.plan if c.change in (Change.UPDATED, Change.OVERWRITTEN, Change.DELETED)]
+    if touched:
+        result.backup = repo.backup(touched, "sync")  # type: ignore[attr-defined]
+    _apply(project, result.plan, remote)
+    return result
+
+
+def _check_deletions(project: Project, result: SyncResult, force: bool) -> None:
+    flows_folder = tracked_folders(project)[1] + "/"
+    deleted = [c.path for c in result.plan if c.change is Change.DELETED and c.path.startswith(flows_folder)]
+    total = sum(1 for c in result.plan if c.path.startswith(flows_folder) and c.change is not Change.ADDED)
+    share = len(deleted) / total if total else 0.0
+    if deleted and share > project.options.max_delete_share and not force:
+        raise NbopsError(f"sync would delete {len(deleted)} of {total} flows ({share:.0%}), more than "
+                         f"{project.options.max_delete_share:.0%}", hint="check the branch; add --force if intended")
+
+
+def _apply(project: Project, plan: list[PlannedChange], remote: Files) -> None:
+    """Each file is replaced atomically: a sync killed half-way leaves old or new files, and
+    running it again finishes the job."""
+    for change in plan:
+        target = project.root / change.path
+        if change.change in (Change.ADDED, Change.UPDATED, Change.OVERWRITTEN):
+            atomic_write(target, remote[change.path])
+        elif change.change is Change.DELETED:
+            target.unlink(missing_ok=True)
+
+
+def backups(project: Project) -> list[tuple[str, str, str]]:
+    """(ref, ISO date, message) of every backup nbops sync made, newest first."""
+    from ..adapters.gitrepo import GitRepo
+
+    return [(b.ref, b.date.isoformat(timespec="seconds"), b.message) for b in GitRepo.open(project.root).backups()]
+
+
+def restore(project: Project, ref: str) -> list[str]:
+    """Put a backup's files back in the working copy; the paths written."""
+    from ..adapters.gitrepo import GitRepo
+
+    return list(GitRepo.open(project.root).restore(ref))
+

@@ -1,0 +1,149 @@
+"""The secret scan of a set of files, its report, and redaction of secret inputs in executed notebooks.
+
+Why: ``nbops commit`` must refuse to commit a secret and ``nbops check`` must fail CI on one; both
+need the same walk over files (notebooks cell by cell, other text files whole, binaries and data
+dumps skipped) minus the findings accepted in ``.nbops-secrets.json``, and the same readable list.
+Executed notebooks carry the values papermill injected, so secret-typed inputs are masked before such
+a notebook is stored or committed. The allow-list itself lives with the detector in adapters.secrets
+and is re-exported here.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from ..adapters.secrets import (
+    ALLOWLIST_FILE,
+    Accepted,
+    Allowlist,
+    Finding,
+    joined,
+    load_allowlist,
+    mapping,
+    scan_notebook,
+    scan_text,
+    write_allowlist,
+)
+
+log = logging.getLogger(__name__)
+__all__ = ["ALLOWLIST_FILE", "Accepted", "Allowlist", "Finding", "format_findings", "load_allowlist",
+           "redact_secret_parameters", "scan_paths", "write_allowlist"]
+
+MAX_TEXT_BYTES = 5 * 1024 * 1024  # larger text files are data, not code: skipped with a warning
+REDACTED = "***"
+INJECTED_TAG = "injected-parameters"  # papermill's tag on the cell it adds with the run's parameters
+ACCEPT_HINT = ("hint: remove the secret (a flow reads it with {{ secret('NAME') }}; an output is cleared with "
+               "'Clear All Outputs'), or, for a false positive, accept it with: nbops secrets --accept "
+               f"(records its file and secret hash in {ALLOWLIST_FILE})")
+_SKIPPED_DIRS = frozenset({".git", ".nbops", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints"})
+
+
+def _files(root: Path, paths: list[Path]) -> list[Path]:
+    """The files to scan: folders walked (tool and cache folders skipped), missing paths ignored
+    (a commit may list deleted files), the allow-list itself left out."""
+    found: set[Path] = set()
+    for given in paths:
+        path = given if given.is_absolute() else root / given
+        if path.is_dir():
+            found.update(p for p in path.rglob("*")
+                         if p.is_file() and not _SKIPPED_DIRS.intersection(p.relative_to(path).parts[:-1]))
+        elif path.is_file():
+            found.add(path)
+        else:
+            log.debug("not scanned for secrets, not a file: %s", path)
+    return sorted(p for p in found if p.name != ALLOWLIST_FILE)
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _scan_file(path: Path, display: str) -> list[Finding]:
+    """Notebooks cell by cell (their size limit is the notebook one: images, which are not scanned,
+    make them big); other files as text unless binary, a lock file, or larger than 5 MB."""
+    from detect_secrets.filters.heuristic import is_lock_file, is_non_text_file
+
+    if path.suffix == ".ipynb":
+        return scan_notebook(path, display)
+    if is_non_text_file(path.name) or is_lock_file(path.name):
+        return []
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        log.warning("%s: not scanned for secrets, larger than %d MB", display, MAX_TEXT_BYTES // 2**20)
+        return []
+    data = path.read_bytes()
+    if b"\0" in data[:8192]:
+        log.debug("%s: not scanned for secrets, binary", display)
+        return []
+    return scan_text(data.decode("utf-8", errors="replace"), display)  # Latin-1 CSVs still show ASCII tokens
+
+
+def scan_paths(project_root: Path, paths: list[Path]) -> list[Finding]:
+    """Secrets in the given files and folders (relative to ``project_root`` or absolute), in path order,
+    minus the findings the allow-list accepts."""
+    allowlist = load_allowlist(project_root)
+    files = _files(project_root, paths)
+    findings = [f for path in files for f in _scan_file(path, _display(project_root, path))]
+    kept = [f for f in findings if not allowlist.allows(f)]
+    log.info("secret scan: %d file(s), %d finding(s), %d accepted", len(files), len(kept), len(findings) - len(kept))
+    return kept
+
+
+def _describe(finding: Finding) -> str:
+    where = [f"cell {finding.cell}"] if finding.cell is not None else []
+    where += [finding.where] if finding.where != "text" else []
+    where.append(f"line {finding.line}")
+    return f"{finding.file} ({', '.join(where)}): {finding.kind}: {finding.excerpt}"
+
+
+def format_findings(findings: list[Finding]) -> list[str]:
+    """One line per finding, e.g. ``notebooks/x.ipynb (cell 3, output, line 2): AWS Access Key: ...``,
+    then how to fix or accept them; nothing when there is nothing to report."""
+    return [_describe(f) for f in findings] + [ACCEPT_HINT] if findings else []
+
+
+def _redact_assignments(text: str, names: set[str]) -> str:
+    """``name = <value>`` becomes ``name = "***"`` for the given names, annotation and trailing comment kept.
+    Parsed with ast, so a value over several lines goes whole; a cell that does not parse is redacted by line."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        pattern = re.compile(rf"^(\s*(?:{'|'.join(map(re.escape, sorted(names)))})\s*(?::[^=]*)?=\s*).*$", re.MULTILINE)
+        return pattern.sub(lambda m: m.group(1) + f'"{REDACTED}"', text)
+    lines = re.findall(r"[^\n]*\n?", text)  # ast numbers lines by "\n" only, unlike str.splitlines
+    for node in reversed(tree.body):
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, ast.AnnAssign) else None
+        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+        if not (isinstance(target, ast.Name) and target.id in names and value is not None):
+            continue
+        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+        head = lines[first].encode()[:value.col_offset].decode() if value.lineno == node.lineno else f"{target.id} = "
+        tail = lines[last].encode()[node.end_col_offset or 0:].decode()
+        lines[first:last + 1] = [f'{head}"{REDACTED}"{tail}']
+    return "".join(lines)
+
+
+def redact_secret_parameters(notebook_json: dict[str, Any], secret_names: set[str]) -> dict[str, Any]:
+    """A copy of an executed notebook with the values of secret-typed inputs replaced by "***" where
+    papermill records them: its injected-parameters cell and ``metadata.papermill.parameters``.
+    Other parameters and cells are untouched; so is the given notebook."""
+    result = copy.deepcopy(notebook_json)
+    if not secret_names:
+        return result
+    for cell in (c for c in result.get("cells") or [] if isinstance(c, dict)):
+        tags = mapping(cell.get("metadata")).get("tags")
+        if isinstance(tags, list) and INJECTED_TAG in tags:
+            redacted = _redact_assignments(joined(cell.get("source")), secret_names)
+            cell["source"] = redacted.splitlines(keepends=True) if isinstance(cell.get("source"), list) else redacted
+    params = mapping(mapping(result.get("metadata")).get("papermill")).get("parameters")
+    if isinstance(params, dict):
+        for name in secret_names & params.keys():
+            params[name] = REDACTED
+    return result

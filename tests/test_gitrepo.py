@@ -1,0 +1,459 @@
+"""The Git layer (kernel_ext.adapters.gitrepo) against real repositories: a work tree in tmp_path
+and bare remotes reached by path. No mocks: every assertion is about what git itself now holds."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, Repo
+
+from kernel_ext.adapters.gitrepo import BACKUP_REFS, GitRepo, IndexLocked, PushRejected
+from kernel_ext.errors import ConfigError, ConflictError, NbopsError
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def write(root: Path, rel: str, text: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+@pytest.fixture
+def gr(repo: Repo) -> Iterator[GitRepo]:
+    """The conftest repository with a first commit (pyproject.toml, a flow, a notebook)."""
+    write(repo.root, "_flows/a.yml", "id: a\nnamespace: acme.data\n")
+    write(repo.root, "notebooks/a.ipynb", '{"cells": []}\n')
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "-m", "first")
+    with GitRepo.open(repo.root) as opened:
+        yield opened
+
+
+@pytest.fixture
+def remote(tmp_path: Path, gr: GitRepo) -> Path:
+    """A bare remote, added as origin (by path), holding main."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(gr.root, "remote", "add", "origin", str(bare))
+    git(gr.root, "push", "-q", "origin", "main")
+    return bare
+
+
+def staged(root: Path) -> list[str]:
+    return git(root, "diff", "--cached", "--name-only").splitlines()
+
+
+def fsck_clean(root: Path) -> None:
+    result = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=root, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "error" not in (result.stdout + result.stderr).lower()
+
+
+# ---- opening, state ------------------------------------------------------------------------------
+
+def test_open_refuses_a_folder_that_is_no_repository(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(NbopsError, match="not a Git repository") as info:
+        GitRepo.open(tmp_path / "plain")
+    assert info.value.hint and "git init" in info.value.hint
+
+
+def test_state_before_first_commit_and_after(repo: Repo) -> None:
+    fresh = GitRepo.open(repo.root)
+    assert fresh.head_commit() is None
+    assert fresh.branch() == "main"
+    assert fresh.is_dirty()  # pyproject.toml is untracked
+    assert not fresh.is_dirty(untracked=False)
+    sha = fresh.commit("first", None, ["pyproject.toml"])
+    assert sha == fresh.head_commit() == git(repo.root, "rev-parse", "HEAD")
+    assert not fresh.is_dirty()
+
+
+def test_is_dirty_for_chosen_paths(gr: GitRepo) -> None:
+    assert not gr.is_dirty() and not gr.is_dirty([])
+    write(gr.root, "_flows/a.yml", "changed\n")
+    write(gr.root, "notebooks/new.ipynb", "{}\n")
+    assert gr.is_dirty(["_flows/a.yml"]) and not gr.is_dirty(["pyproject.toml"])
+    assert gr.is_dirty(["notebooks/new.ipynb"]) and not gr.is_dirty(["notebooks/new.ipynb"], untracked=False)
+
+
+def test_open_from_a_sub_folder_finds_the_work_tree(gr: GitRepo) -> None:
+    assert GitRepo.open(gr.root / "_flows").root == gr.root
+
+
+# ---- stage_exactly ---------------------------------------------------------------------------------
+
+def test_stage_exactly_stages_only_the_named_paths(gr: GitRepo) -> None:
+    write(gr.root, "_flows/b.yml", "id: b\n")
+    write(gr.root, "_flows/c.yml", "id: c\n")
+    write(gr.root, "*.yml", "a file literally named *.yml\n")  # a glob would stage everything
+    write(gr.root, "notebooks/a.ipynb", '{"cells": [1]}\n')  # tracked, modified, not named
+    (gr.root / "_flows/a.yml").unlink()  # tracked, deleted, named
+    assert gr.stage_exactly(["_flows/b.yml", "*.yml", "_flows/a.yml"]) == ["_flows/b.yml", "*.yml", "_flows/a.yml"]
+    assert sorted(staged(gr.root)) == ["*.yml", "_flows/a.yml", "_flows/b.yml"]
+    status = git(gr.root, "status", "--porcelain")
+    assert "?? _flows/c.yml" in status and " M notebooks/a.ipynb" in status and "D  _flows/a.yml" in status
+
+
+def test_stage_exactly_refuses_unknown_paths_and_folders(gr: GitRepo) -> None:
+    with pytest.raises(NbopsError, match="no such file") as info:
+        gr.stage_exactly(["_flows/typo.yml"])
+    assert info.value.file == "_flows/typo.yml"
+    with pytest.raises(NbopsError, match="is a folder"):
+        gr.stage_exactly(["_flows"])
+    assert staged(gr.root) == []
+
+
+@pytest.mark.parametrize("path", ["../outside.txt", "_flows/../../outside.txt", "/etc/passwd", ".git/config", "."])
+def test_stage_exactly_refuses_paths_outside_the_repository(gr: GitRepo, path: str) -> None:
+    with pytest.raises(ConflictError):
+        gr.stage_exactly([path])
+    assert staged(gr.root) == []
+
+
+def test_symlinks_leading_out_are_refused_inside_ones_are_fine(gr: GitRepo, tmp_path: Path) -> None:
+    outside = write(tmp_path, "outside/secret.txt", "secret\n")
+    os.symlink(outside, gr.root / "leak.txt")
+    os.symlink(outside.parent, gr.root / "linked")
+    with pytest.raises(ConflictError, match="outside the repository") as info:
+        gr.stage_exactly(["leak.txt"])
+    assert info.value.file == "leak.txt"
+    with pytest.raises(ConflictError, match="symbolic link"):
+        gr.stage_exactly(["linked/secret.txt"])
+    assert staged(gr.root) == []
+    os.symlink("_flows/a.yml", gr.root / "alias.yml")
+    gr.stage_exactly(["alias.yml"])
+    assert staged(gr.root) == ["alias.yml"]
+
+
+def test_conflict_markers_are_refused_naming_file_and_line(gr: GitRepo) -> None:
+    write(gr.root, "_flows/a.yml", "id: a\n<<<<<<< HEAD\nnamespace: x\n=======\nnamespace: y\n>>>>>>> other\n")
+    write(gr.root, "notebooks/b.ipynb", '{\n "cells": [],\n=======\n "x": 1\n}\n')
+    write(gr.root, "docs/readme.md", "Title\n=======\n\ntext\n")  # a Markdown underline, not a marker
+    with pytest.raises(ConflictError) as info:
+        gr.stage_exactly(["docs/readme.md", "_flows/a.yml", "notebooks/b.ipynb"])
+    assert info.value.file == "_flows/a.yml"
+    assert "line 2" in str(info.value) and "notebooks/b.ipynb" in str(info.value)
+    assert staged(gr.root) == []
+    gr.stage_exactly(["docs/readme.md"])
+    assert staged(gr.root) == ["docs/readme.md"]
+
+
+# ---- commit ----------------------------------------------------------------------------------------
+
+def test_commit_with_author_commits_only_its_paths(gr: GitRepo) -> None:
+    write(gr.root, "_flows/a.yml", "id: a\nnamespace: acme.data\ndescription: new\n")
+    write(gr.root, "_flows/other.yml", "id: other\n")
+    gr.stage_exactly(["_flows/other.yml"])  # staged by someone else: must stay out of our commit
+    before = gr.head_commit()
+    sha = gr.commit("Update a", ("Ann Analyst", "ann@example.com"), ["_flows/a.yml"])
+    assert sha == git(gr.root, "rev-parse", "HEAD") and sha != before
+    assert git(gr.root, "log", "-1", "--format=%an <%ae>|%cn|%s") == "Ann Analyst <ann@example.com>|Test|Update a"
+    assert git(gr.root, "show", "--name-only", "--format=", "HEAD").splitlines() == ["_flows/a.yml"]
+    assert staged(gr.root) == ["_flows/other.yml"]
+    assert gr.commit("again", None, ["_flows/a.yml"]) is None  # nothing changed: no empty commit
+    fsck_clean(gr.root)
+
+
+def test_commit_uses_the_configured_user_and_records_deletions(gr: GitRepo) -> None:
+    (gr.root / "_flows/a.yml").unlink()
+    gr.commit("Delete a", None, ["_flows/a.yml"])
+    assert git(gr.root, "log", "-1", "--format=%an <%ae>") == "Test <test@example.com>"
+    assert git(gr.root, "ls-tree", "-r", "--name-only", "HEAD").splitlines() == ["notebooks/a.ipynb", "pyproject.toml"]
+
+
+def test_commit_refuses_a_bad_author_and_an_empty_message(gr: GitRepo) -> None:
+    write(gr.root, "x.txt", "x\n")
+    with pytest.raises(ConfigError, match="author"):
+        gr.commit("m", ("Eve <evil@x>", "e@x"), ["x.txt"])
+    with pytest.raises(NbopsError, match="empty commit message"):
+        gr.commit("  ", None, ["x.txt"])
+
+
+def test_stale_index_lock_is_reported_and_left_in_place(gr: GitRepo) -> None:
+    lock = gr.git_dir / "index.lock"
+    lock.write_bytes(b"")
+    old = time.time() - 300
+    os.utime(lock, (old, old))
+    write(gr.root, "x.txt", "x\n")
+    started = time.monotonic()
+    with pytest.raises(IndexLocked) as info:
+        gr.commit("m", None, ["x.txt"])
+    assert time.monotonic() - started < 5  # stale: no point waiting
+    assert info.value.stale and info.value.lock == lock
+    assert "index.lock" in str(info.value) and "remove it" in (info.value.hint or "")
+    assert lock.exists()
+
+
+def test_a_live_lock_is_waited_for_then_named(gr: GitRepo) -> None:
+    lock = gr.git_dir / "index.lock"
+    lock.write_bytes(b"")
+    write(gr.root, "x.txt", "x\n")
+    impatient = GitRepo(gr.root, lock_wait=0.6)
+    started = time.monotonic()
+    with pytest.raises(IndexLocked, match="index.lock") as info:
+        impatient.commit("m", None, ["x.txt"])
+    assert 0.5 < time.monotonic() - started < 5 and not info.value.stale and lock.exists()
+    threading.Timer(0.4, lock.unlink).start()  # the other git finishes while we wait
+    assert GitRepo(gr.root, lock_wait=5).commit("m", None, ["x.txt"]) == gr.head_commit()
+
+
+CONCURRENT = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    from kernel_ext.adapters.gitrepo import GitRepo, IndexLocked
+    root, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    repo, results = GitRepo(root), []
+    while not go.exists():
+        time.sleep(0.002)
+    for i in range(6):
+        (root / f"{name}.txt").write_text(f"{name} {i}\\n")
+        try:
+            results.append(["ok", repo.commit(f"{name} {i}", None, [f"{name}.txt"])])
+        except IndexLocked as exc:
+            results.append(["locked", str(exc)])
+    print(json.dumps(results))
+""")
+
+
+def test_two_processes_committing_at_once_lose_nothing(gr: GitRepo, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(gr.root), name, str(go)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("p1", "p2")]
+    time.sleep(0.8)  # both imported and waiting
+    go.touch()
+    outputs = [proc.communicate(timeout=60) for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), outputs
+    results = [row for out, _ in outputs for row in json.loads(out)]
+    done = [sha for kind, sha in results if kind == "ok"]
+    assert all("index.lock" in text for kind, text in results if kind == "locked")
+    history = git(gr.root, "rev-list", "HEAD").splitlines()
+    assert set(done) <= set(history) and len(history) == 1 + len(done)  # every commit landed, none lost
+    assert len(done) >= 2
+    fsck_clean(gr.root)
+
+
+# ---- remotes: URLs, branch names -------------------------------------------------------------------
+
+HOSTILE = ["ext::sh -c touch% {m}", "fd::17", "--upload-pack=touch {m}", "-oProxyCommand=touch {m}",
+           "ssh://-oProxyCommand=touch%20{m}/repo", "git@-oProxyCommand=x:repo", "helper::https://x/y",
+           "ftp://example.com/repo.git", " https://example.com/x", "https://example.com/x\nfoo"]
+
+
+@pytest.mark.parametrize("url", HOSTILE)
+def test_hostile_remote_urls_are_refused_and_nothing_runs(gr: GitRepo, tmp_path: Path, url: str) -> None:
+    marker = tmp_path / "pwned"
+    url = url.format(m=marker)
+    with pytest.raises(ConfigError):
+        GitRepo.validate_remote_url(url)
+    if url == url.strip() and "\n" not in url:  # what git config can hold
+        with (gr.git_dir / "config").open("a") as config:
+            config.write(f'[remote "origin"]\n\turl = {url}\n')
+        for operation in (lambda: gr.remote_head("main"), lambda: gr.fetch("main"), lambda: gr.push("main")):
+            with pytest.raises(ConfigError):
+                operation()
+    assert not marker.exists()
+
+
+def test_git_itself_refuses_ext_even_past_validation(gr: GitRepo, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    result = gr.run("ls-remote", "--", f"ext::sh -c touch% {marker}", network=True, check=False)
+    assert result.status != 0 and not marker.exists()
+
+
+@pytest.mark.parametrize("url", ["https://github.com/acme/flows.git", "http://gitea.local/a/b", "git@github.com:a/b.git",
+                                 "ssh://git@host:2222/a/b.git", "git://host/a.git", "file:///srv/git/a.git",
+                                 "/srv/git/a.git", "../remote.git", "C:/repos/a.git"])
+def test_ordinary_remote_urls_are_accepted(url: str) -> None:
+    assert GitRepo.validate_remote_url(url) == url
+
+
+@pytest.mark.parametrize("name", ["-x", "--force", "a..b", "a b", "refs/heads/x", "@{-1}", "x.lock", "", "HEAD",
+                                  "a:b", "a~1", "feat/", "/x"])
+def test_hostile_or_odd_branch_names_are_refused(gr: GitRepo, name: str) -> None:
+    with pytest.raises(ConfigError):
+        gr.validate_branch_name(name)
+
+
+@pytest.mark.parametrize("name", ["main", "flows/dev", "release-1.2", "user_x"])
+def test_plain_branch_names_are_accepted(gr: GitRepo, name: str) -> None:
+    assert gr.validate_branch_name(name) == name
+
+
+def test_no_remote_is_a_clear_error(gr: GitRepo) -> None:
+    assert gr.remote_url() is None
+    for operation in (lambda: gr.remote_head("main"), lambda: gr.fetch("main"), lambda: gr.push("main")):
+        with pytest.raises(ConfigError, match="no remote 'origin': add one with git remote add origin URL"):
+            operation()
+
+
+def test_detached_head_is_a_clear_error_for_branch_operations(gr: GitRepo, remote: Path) -> None:
+    git(gr.root, "checkout", "-q", "--detach")
+    assert gr.branch() is None and gr.head_commit() is not None
+    write(gr.root, "x.txt", "x\n")
+    with pytest.raises(NbopsError, match="HEAD is detached; check out a branch"):
+        gr.commit("m", None, ["x.txt"])
+    with pytest.raises(NbopsError, match="HEAD is detached; check out a branch"):
+        gr.push("main")
+    assert gr.remote_head("main") == gr.head_commit()  # reading needs no branch
+
+
+# ---- remote_head, push, fetch ----------------------------------------------------------------------
+
+def test_push_creates_the_branch_and_verifies_it(gr: GitRepo, remote: Path) -> None:
+    assert gr.remote_url() == str(remote)
+    write(gr.root, "_flows/b.yml", "id: b\n")
+    sha = gr.commit("Add b", None, ["_flows/b.yml"])
+    assert gr.remote_head("flows/dev") is None
+    with pytest.raises(NbopsError, match="does not exist"):
+        gr.push("flows/dev", create=False)
+    assert gr.push("flows/dev") == sha
+    assert git(remote, "rev-parse", "refs/heads/flows/dev") == sha == gr.remote_head("flows/dev")
+    assert gr.push("main", create=False) == sha == git(remote, "rev-parse", "refs/heads/main")
+    assert gr.push("main") == sha  # nothing new: still verified
+
+
+def test_push_to_a_diverged_remote_is_rejected_and_changes_nothing(gr: GitRepo, remote: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    write(other, "_flows/theirs.yml", "id: theirs\n")
+    git(other, "add", "_flows/theirs.yml")
+    git(other, "-c", "user.name=O", "-c", "user.email=o@x", "commit", "-q", "-m", "theirs")
+    git(other, "push", "-q", "origin", "main")
+    theirs = git(other, "rev-parse", "HEAD")
+    write(gr.root, "_flows/mine.yml", "id: mine\n")
+    mine = gr.commit("mine", None, ["_flows/mine.yml"])
+    with pytest.raises(PushRejected) as info:
+        gr.push("main")
+    assert info.value.exit_code == 7 and "main" in str(info.value) and info.value.hint
+    assert "non-fast-forward" in info.value.reason or "fetch first" in info.value.reason
+    assert gr.head_commit() == mine and git(remote, "rev-parse", "refs/heads/main") == theirs
+    assert gr.fetch("main") == theirs
+    assert gr.files_at("origin/main", "_flows") == {"_flows/a.yml": b"id: a\nnamespace: acme.data\n",
+                                                     "_flows/theirs.yml": b"id: theirs\n"}
+
+
+def test_remote_head_missing_branch_is_none_unreachable_remote_raises(gr: GitRepo, remote: Path,
+                                                                       tmp_path: Path) -> None:
+    assert gr.remote_head("nope") is None
+    with pytest.raises(NbopsError, match="does not exist on origin"):
+        gr.fetch("nope")
+    git(gr.root, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    with pytest.raises(NbopsError, match="ls-remote failed") as info:
+        gr.remote_head("main")
+    assert info.value.hint
+    with pytest.raises(NbopsError):
+        gr.push("main")
+
+
+# ---- reading revisions ------------------------------------------------------------------------------
+
+def test_files_at_reads_a_folder_at_a_revision(gr: GitRepo) -> None:
+    first = gr.head_commit()
+    assert first is not None
+    write(gr.root, "_flows/sub/b.yml", b"id: b\r\n\x00binary-ok")
+    write(gr.root, "_flowsX/c.yml", "id: c\n")
+    gr.commit("more", None, ["_flows/sub/b.yml", "_flowsX/c.yml"])
+    assert gr.files_at("HEAD", "_flows/") == {"_flows/a.yml": b"id: a\nnamespace: acme.data\n",
+                                              "_flows/sub/b.yml": b"id: b\r\n\x00binary-ok"}
+    assert list(gr.files_at(first, "_flows")) == ["_flows/a.yml"]
+    assert gr.files_at("HEAD", "missing") == {} and gr.files_at("HEAD", "pyproject.toml") == {}
+    assert set(gr.files_at("main", "")) == {"pyproject.toml", "_flows/a.yml", "_flows/sub/b.yml", "_flowsX/c.yml",
+                                            "notebooks/a.ipynb"}
+    with pytest.raises(NbopsError, match="unknown revision 'origin/nope'"):
+        gr.files_at("origin/nope", "_flows")
+    with pytest.raises(ConfigError):
+        gr.files_at("--output=/tmp/x", "_flows")
+    with pytest.raises(ConflictError):
+        gr.files_at("HEAD", "../")
+
+
+def test_diff_names_between_revisions_and_the_work_tree(gr: GitRepo) -> None:
+    first = gr.head_commit()
+    assert first is not None
+    write(gr.root, "_flows/b.yml", "id: b\n")
+    gr.commit("b", None, ["_flows/b.yml"])
+    assert gr.diff_names(first, "HEAD", "_flows") == ["_flows/b.yml"]
+    assert gr.diff_names(first, "HEAD", "notebooks") == []
+    write(gr.root, "_flows/a.yml", "changed\n")
+    write(gr.root, "_flows/new.yml", "untracked\n")
+    (gr.root / "_flows/b.yml").unlink()
+    write(gr.root, "notebooks/n.ipynb", "{}\n")
+    assert gr.diff_names("HEAD", None, "_flows") == ["_flows/a.yml", "_flows/b.yml", "_flows/new.yml"]
+    assert "notebooks/n.ipynb" in gr.diff_names("HEAD")
+
+
+# ---- backups ---------------------------------------------------------------------------------------
+
+def test_backup_keeps_local_work_without_touching_anything_and_restore_brings_it_back(gr: GitRepo) -> None:
+    write(gr.root, "_flows/a.yml", "id: a\r\nlocal edit\r\n")  # modified (CRLF kept byte for byte)
+    write(gr.root, "_flows/new.yml", "id: new\n")  # untracked
+    script = write(gr.root, "notebooks/run.sh", "#!/bin/sh\n")  # untracked, executable
+    script.chmod(0o755)
+    os.symlink("a.yml", gr.root / "_flows/link.yml")  # kept as a link, not as what it points to
+    gr.stage_exactly(["_flows/new.yml"])
+    def state() -> tuple[object, ...]:
+        return (git(gr.root, "rev-parse", "HEAD"), git(gr.root, "status", "--porcelain"),
+                git(gr.root, "ls-files", "--stage"), gr.files_at("HEAD", ""))
+
+    before = state()
+    paths = ["_flows/a.yml", "_flows/new.yml", "notebooks/run.sh", "_flows/gone.yml", "_flows/link.yml"]
+    ref = gr.backup(paths, "sync")
+    assert ref.startswith(BACKUP_REFS) and ref.endswith("-sync")
+    assert state() == before and (gr.root / "_flows/a.yml").read_bytes() == b"id: a\r\nlocal edit\r\n"
+    assert git(gr.root, "rev-parse", f"{ref}^") == before[0]
+    assert gr.files_at(ref, "_flows")["_flows/a.yml"] == b"id: a\r\nlocal edit\r\n"
+    # a sync overwrites and deletes; restore puts the local work back
+    write(gr.root, "_flows/a.yml", "id: a\nfrom remote\n")
+    (gr.root / "_flows/new.yml").unlink()
+    script.unlink()
+    (gr.root / "_flows/link.yml").unlink()
+    assert gr.restore(ref) == ["_flows/a.yml", "_flows/new.yml", "notebooks/run.sh", "_flows/link.yml"]
+    assert os.readlink(gr.root / "_flows/link.yml") == "a.yml"
+    assert (gr.root / "_flows/a.yml").read_bytes() == b"id: a\r\nlocal edit\r\n"
+    assert (gr.root / "_flows/new.yml").read_text() == "id: new\n"
+    assert os.access(script, os.X_OK) and not (gr.root / "_flows/gone.yml").exists()
+    assert gr.restore(ref.removeprefix(BACKUP_REFS), ["_flows/new.yml"]) == ["_flows/new.yml"]
+    fsck_clean(gr.root)
+
+
+def test_backups_are_listed_newest_first(gr: GitRepo) -> None:
+    assert gr.backups() == []
+    first = gr.backup(["_flows/a.yml"], "sync")
+    second = gr.backup(["notebooks/a.ipynb"], "manual")
+    listed = gr.backups()
+    assert [b.ref for b in listed] == [second, first]
+    assert listed[0].message == "nbops backup: manual" and listed[0].date.tzinfo is not None
+    ref, _, message = listed[1]
+    assert (ref, message) == (first, "nbops backup: sync")
+    with pytest.raises(NbopsError, match="no backup"):
+        gr.restore("20000101T000000.000000Z-nope")
+    with pytest.raises(ConfigError):
+        gr.backup(["_flows/a.yml"], "../evil")
+
+
+def test_backup_works_before_the_first_commit_and_without_an_identity(repo: Repo) -> None:
+    git(repo.root, "config", "--unset", "user.email")
+    git(repo.root, "config", "--unset", "user.name")
+    fresh = GitRepo.open(repo.root)
+    env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("GIT_AUTHOR", "GIT_COMMITTER", "EMAIL"))}
+    try:
+        ref = fresh.backup(["pyproject.toml"], "first")
+    finally:
+        os.environ.update(env)
+    assert fresh.head_commit() is None
+    assert fresh.files_at(ref, "") == {"pyproject.toml": (repo.root / "pyproject.toml").read_bytes()}
