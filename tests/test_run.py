@@ -242,3 +242,15 @@ def test_a_notebook_without_language_metadata_runs(repo: Repo) -> None:
     path.write_text(json.dumps(data))
     assert repo.cli("run", "notebooks/bare.ipynb", "-p", "x=3").code == 0
     assert history(repo)[0]["outputs"] == {"x": 3}
+
+
+def test_secret_inputs_are_redacted_in_the_stored_notebook_and_the_history(repo: Repo) -> None:
+    repo.nb("s.ipynb", "inputs: {api_token: {type: SECRET}}\n", params="api_token = ''\nregion = 'eu'\n",
+            body=OUTPUT % '"length": len(api_token)')
+    assert repo.cli("run", "notebooks/s.ipynb", "-p", "api_token=hunter2-very-secret").code == 0
+    record = history(repo)[0]
+    assert record["parameters"]["api_token"] == "***" and record["steps"][0]["parameters"]["api_token"] == "***"
+    assert record["outputs"] == {"length": 19}  # the notebook did get the real value
+    stored = (repo.root / record["steps"][0]["output_notebook"]).read_text()
+    assert "hunter2-very-secret" not in stored and "***" in stored
+    assert "hunter2" not in (repo.root / ".nbops" / "state.db").read_bytes().decode("latin-1")

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import logging
 import os
+import random
 import socket
 import struct
 import time
@@ -33,13 +34,11 @@ from kernel_ext.services.scan import (
 )
 
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
-AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
-GITHUB = "ghp" + "_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuVwXyZ"
-SLACK = "xox" + "b-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
-PASSWORD = "q8Zr3LmN0vXy7" + "TbK2wPd5sHj"
-KEY_BODY = ["MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB",
-            "aqIbSGBw0PXA8tRAqTvPhZ8HUbw6bPkcHyYyhF1gQ3hcRPNbD5xVoApDuOcvBaV0",
-            "k5ZIC1+6Q2TdxTDKFAKEAOIVBKDyNkKPkrbSz4cFBoJbEJ7lMfcUdgOfr6Q3fe0N"]
+AWS_SK = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
+GITHUB = "ghp_1a2B3c4D5e6F7g8H9" + "i0JkLmNoPqRsTuVwXyZ"
+SLACK = "xoxb-123456789012-" + "1234567890123-" + "AbCdEfGhIjKl" + "MnOpQrStUvWx"
+PW = "q8Zr3LmN0vXy7" + "TbK2wPd5sHj"
+KEY_BODY = [base64.b64encode(random.Random(line).randbytes(48)).decode() for line in range(3)]  # 64 characters
 PEM = "\n".join(["-----BEGIN RSA " + "PRIVATE KEY-----", *KEY_BODY, "-----END RSA " + "PRIVATE KEY-----"])
 
 # kind → (lines holding the secret, detector name expected, raw strings that must appear in no field)
@@ -48,7 +47,7 @@ SECRETS: dict[str, tuple[str, str, list[str]]] = {
     "github": (f'token = "{GITHUB}"', "GitHub Token", [GITHUB]),
     "private_key": (PEM, "Private Key", KEY_BODY),
     "slack": (f'slack_bot = "{SLACK}"', "Slack Token", [SLACK]),
-    "password": (f'db_password = "{PASSWORD}"', "Secret Keyword", [PASSWORD]),
+    "password": (f'db_password = "{PW}"', "Secret Keyword", [PW]),
 }
 
 
@@ -117,23 +116,28 @@ def test_each_secret_is_found_in_each_place_located_and_masked(tmp_path: Path, k
 def test_excerpts_keep_a_known_prefix_only_and_mask_every_secret_on_the_line() -> None:
     [github] = scan_text(f'token = "{GITHUB}"', "a.py")
     assert github.excerpt == 'token = "ghp_****"'
-    findings = scan_text(f'connect("{AWS_KEY}", aws_secret_access_key="{AWS_SECRET}", db_password="{PASSWORD}")',
+    findings = scan_text(f'connect("{AWS_KEY}", aws_secret_access_key="{AWS_SK}", db_password="{PW}")',
                          "a.py")
     assert len(findings) == 3 and len({f.secret_hash for f in findings}) == 3
-    assert {f.excerpt for f in findings} == {'connect("AKIA****", aws_secret_access_key="wJal****", db_password="****")'}
-    assert_hidden(findings, [AWS_KEY, AWS_SECRET, PASSWORD])
+    [excerpt] = {f.excerpt for f in findings}
+    assert excerpt.count("****") == 3 and '"AKIA****"' in excerpt and '"wJal****"' in excerpt and '"****")' in excerpt
+    assert_hidden(findings, [AWS_KEY, AWS_SK, PW])
 
 
 def test_notebook_rules_on_top_of_detect_secrets() -> None:
-    bearer = scan_text(f'headers = {{"Authorization": "Bearer {PASSWORD}"}}', "a.py")
+    bearer = scan_text(f'headers = {{"Authorization": "Bearer {PW}"}}', "a.py")
     assert [f.kind for f in bearer] == ["Bearer Token"]
-    named = scan_text(f'api_token: str = "{PASSWORD}"  # from the vault', "a.ipynb", where="parameters")
+    named = scan_text(f'api_token: str = "{PW}"  # from the vault', "a.ipynb", where="parameters")
     assert [f.kind for f in named] == ["Secret Assignment"]
     # a key is a key inside a call too (detect-secrets' indirect-reference filter would drop the whole line)
     assert [f.kind for f in scan_text(f'boto3.client("s3", aws_access_key_id="{AWS_KEY}")', "a.py")] == \
         ["AWS Access Key"]
+    [url] = scan_text('engine = create_engine("postgresql://etl:' + PW + '@db.example.com/sales")', "a.py")
+    assert url.kind == "Basic Auth Credentials"
+    assert url.excerpt == 'engine = create_engine("postgresql://etl:****@db.example.com/sales")'
     other = "ghp" + "_" + "Z" * 8 + GITHUB[12:]
-    assert scan_text(f'token = "{GITHUB}"', "a.py")[0].secret_hash != scan_text(f'token = "{other}"', "a.py")[0].secret_hash
+    hashes = {scan_text(f'token = "{token}"', "a.py")[0].secret_hash for token in (GITHUB, other)}
+    assert len(hashes) == 2  # detect-secrets alone reports only "ghp" for every GitHub token
 
 
 def test_a_private_key_is_one_finding_hashed_by_its_body_in_pem_or_json() -> None:
@@ -144,7 +148,9 @@ def test_a_private_key_is_one_finding_hashed_by_its_body_in_pem_or_json() -> Non
     assert in_json.excerpt == '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----****'
     assert in_pem.excerpt == "-----BEGIN PRIVATE KEY-----"  # the body is on the lines below, never shown
     assert_hidden([in_json], KEY_BODY)
-    assert scan_text('if line.startswith("-----BEGIN RSA PRIVATE KEY-----"):', "a.py") == []  # a mention, no key
+    assert scan_text('if line.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n    return True\n' * 3, "a.py") == []
+    encrypted = PEM.replace("KEY-----\n", "KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00FF\n\n", 1)
+    assert [f.kind for f in scan_text(encrypted, "id_rsa")] == ["Private Key"]
 
 
 def test_a_secret_deep_in_a_very_long_line_is_found() -> None:
@@ -169,12 +175,14 @@ def test_things_that_are_not_secrets_are_not_found(tmp_path: Path) -> None:
     figure = nbformat.v4.new_output("display_data", data={
         "image/png": image, "text/plain": "<Figure size 640x480 with 1 Axes>",
         "text/html": f'<img src="data:image/png;base64,{image}"/>'})
-    cells = [code('password = ""\ntoken = None\napi_key: str = None\npassword: str | None = None\n', tags=["parameters"]),
+    cells = [code('password = ""\ntoken = None\napi_key: str = None\npassword: str | None = None\n',
+                  tags=["parameters"]),
              code("github_token = \"{{ secret('GITHUB_TOKEN') }}\"\n"
                   'commit = "3f786850e387550fdab836ed7e6dc881de23001b"\n'
                   'run_id = "6f1c2b7e-8d4a-4c3b-9e2f-1a0b5c6d7e8f"\n'
                   'secret_name = "prod-db-credentials-2024"\ntoken_url = "https://example.com/oauth/token"\n'
-                  'password = os.environ["DB_PASSWORD"]\n', [figure]),
+                  'password = os.environ["DB_PASSWORD"]\nSECRET = "SECRET"\nPRIVATE_KEY = "Private Key"\n'
+                  'db_password = "xxxxxxxx"\nurl = "https://user:token@host/repo.git"\n', [figure]),
              nbformat.v4.new_markdown_cell("Read the key with `{{ secret('AWS_KEY') }}`; never paste it here.")]
     assert scan_notebook(notebook(tmp_path / "clean.ipynb", cells), "clean.ipynb") == []
     flow = ("id: load\nnamespace: acme.data\ntasks:\n  - id: q\n    type: io.kestra.plugin.jdbc.postgresql.Query\n"
@@ -187,7 +195,8 @@ def test_papermill_parameters_in_notebook_metadata_are_scanned(tmp_path: Path) -
     path = notebook(tmp_path / "run.ipynb", [code("x = 1")],
                     {"papermill": {"parameters": {"region": "eu", "api_token": GITHUB}}})
     [finding] = scan_notebook(path, "run.ipynb")
-    assert (finding.cell, finding.where, finding.line, finding.kind) == (None, "parameters", 1, "GitHub Token")  # nbformat sorts keys
+    # nbformat writes keys sorted: api_token is line 1
+    assert (finding.cell, finding.where, finding.line, finding.kind) == (None, "parameters", 1, "GitHub Token")
     assert_hidden([finding], [GITHUB])
 
 
@@ -216,7 +225,8 @@ def test_scan_paths_reports_readable_lines_and_skips_binaries_and_big_files(
     assert "big.csv: not scanned for secrets" in caplog.text
     lines = format_findings(findings)
     assert lines[:2] == ['_flows/report.yml (line 4): AWS Access Key: key: AKIA****',
-                         'notebooks/sales/report.ipynb (cell 1, parameters, line 1): AWS Access Key: aws_key = "AKIA****"']
+                         ('notebooks/sales/report.ipynb (cell 1, parameters, line 1): '
+                          'AWS Access Key: aws_key = "AKIA****"')]
     assert len(lines) == 3 and "nbops secrets --accept" in lines[2] and ALLOWLIST_FILE in lines[2]
     assert all(AWS_KEY not in line for line in lines) and format_findings([]) == []
 
@@ -266,13 +276,13 @@ def executed(source: str | list[str]) -> dict[str, Any]:
     return {"nbformat": 4, "nbformat_minor": 5, "cells": [
         {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": 'api_token = ""\n', "outputs": []},
         {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": source, "outputs": []}],
-        "metadata": {"papermill": {"parameters": {"api_token": GITHUB, "region": "eu", "db_password": PASSWORD}}}}
+        "metadata": {"papermill": {"parameters": {"api_token": GITHUB, "region": "eu", "db_password": PW}}}}
 
 
 @pytest.mark.parametrize("as_list", [True, False])
 def test_redaction_masks_secret_inputs_and_nothing_else(tmp_path: Path, as_list: bool) -> None:
     source = ["# Parameters\n", f'api_token = "{GITHUB}"\n', 'region = "eu"\n',
-              f"db_password: str = '{PASSWORD}'  # from the vault\n", 'extra = {"k": [1,\n', ' 2]}\n']
+              f"db_password: str = '{PW}'  # from the vault\n", 'extra = {"k": [1,\n', ' 2]}\n']
     original = executed(source if as_list else "".join(source))
     redacted = redact_secret_parameters(original, {"api_token", "db_password", "extra", "absent"})
     cell = redacted["cells"][1]["source"]
@@ -281,6 +291,8 @@ def test_redaction_masks_secret_inputs_and_nothing_else(tmp_path: Path, as_list:
     assert isinstance(cell, list) is as_list
     assert redacted["metadata"]["papermill"]["parameters"] == {"api_token": "***", "region": "eu", "db_password": "***"}
     assert redacted["cells"][0] == original["cells"][0] and GITHUB in json.dumps(original)  # a copy
+    broken = redact_secret_parameters(executed(f'api_token = "{GITHUB}"\nif True\n'), {"api_token"})
+    assert broken["cells"][1]["source"] == 'api_token = "***"\nif True\n'  # not Python: redacted line by line
     for data, leaks in ((original, True), (redacted, False)):
         (tmp_path / "run.ipynb").write_text(json.dumps(data))
         assert bool(scan_notebook(tmp_path / "run.ipynb", "run.ipynb")) is leaks

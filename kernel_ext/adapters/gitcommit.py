@@ -42,7 +42,7 @@ def commit_contents(root: Path, contents: Mapping[str, bytes | None], message: s
         if repo.head.is_detached:
             raise NbopsError("HEAD is detached: nbops commits on a branch", hint="git switch BRANCH")
         env = _author_env(author)
-        blobs = {path: None if data is None else _blob(repo, data) for path, data in contents.items()}
+        blobs = _blobs(repo, contents)
         for attempt in range(RETRIES):
             parent = repo.head.commit.hexsha if repo.head.is_valid() else None
             commit = _commit_on(repo, parent, blobs, message, env)
@@ -56,13 +56,18 @@ def commit_contents(root: Path, contents: Mapping[str, bytes | None], message: s
     raise NbopsError("HEAD kept moving while nbops committed", hint="is another process committing in a loop?")
 
 
-def _blob(repo: Any, data: bytes) -> str:
-    with tempfile.NamedTemporaryFile(delete=False) as handle:
-        handle.write(data)
-    try:
-        return str(repo.git.hash_object("-w", "--", handle.name))
-    finally:
-        os.unlink(handle.name)
+def _blobs(repo: Any, contents: Mapping[str, bytes | None]) -> dict[str, str | None]:
+    """Every content written as a blob with one ``git hash-object`` (None stays a deletion)."""
+    present = [(path, data) for path, data in contents.items() if data is not None]
+    with tempfile.TemporaryDirectory(prefix="nbops-blobs-") as folder:
+        files = []
+        for number, (_, data) in enumerate(present):
+            files.append(os.path.join(folder, str(number)))
+            Path(files[-1]).write_bytes(data)
+        shas = str(repo.git.hash_object("-w", "--", *files)).split() if files else []
+    blobs: dict[str, str | None] = {path: None for path, data in contents.items() if data is None}
+    blobs.update((path, sha) for (path, _), sha in zip(present, shas, strict=True))
+    return blobs
 
 
 def _commit_on(repo: Any, parent: str | None, blobs: Mapping[str, str | None], message: str,
@@ -76,11 +81,12 @@ def _commit_on(repo: Any, parent: str | None, blobs: Mapping[str, str | None], m
     try:
         if parent:
             repo.git.read_tree(parent, env=private)
-        for path, sha in blobs.items():
-            if sha is None:
-                repo.git.update_index("--force-remove", "--", path, env=private)
-            else:
-                repo.git.update_index("--add", "--cacheinfo", f"100644,{sha},{path}", env=private)
+        entries = "".join(f"0 {'0' * 40}\t{path}\n" if sha is None else f"100644 {sha}\t{path}\n"
+                          for path, sha in blobs.items())  # mode 0 removes the path
+        with tempfile.TemporaryFile() as stream:  # git reads the list from stdin (a real file for GitPython)
+            stream.write(entries.encode("utf-8"))
+            stream.seek(0)
+            repo.git.update_index("--index-info", istream=stream, env=private)
         tree = repo.git.write_tree(env=private)
         parents = ["-p", parent] if parent else []
         return str(repo.git.commit_tree(tree, *parents, "-m", message, env=private))

@@ -42,6 +42,15 @@ class Project:
         found = [p for p in self.notebooks_dir.rglob("*.ipynb") if _is_flow_notebook(p, self.notebooks_dir)]
         return sorted(found, key=lambda p: p.relative_to(self.notebooks_dir).as_posix())
 
+    def is_flow_notebook(self, path: Path) -> bool:
+        """Whether ``path`` is one of :meth:`notebook_paths`, without listing them all."""
+        base = self.notebooks_dir.resolve()
+        try:
+            inside = path.resolve().relative_to(base)
+        except ValueError:
+            return False
+        return path.suffix == ".ipynb" and path.is_file() and not any(p.startswith((".", "_")) for p in inside.parts)
+
     def flow_paths(self, base: Path | None = None) -> list[Path]:
         base = base or self.flows_dir
         if base.is_file():

@@ -37,24 +37,31 @@ log = logging.getLogger(__name__)
 #   IPPublicDetector: an IP address is not a credential, and data notebooks print many.
 EXCLUDED_PLUGINS = frozenset({"HexHighEntropyString", "IPPublicDetector"})
 PRIVATE_KEY = "Private Key"
+_NO_PREFIX = frozenset({PRIVATE_KEY, "Basic Auth Credentials"})  # kinds whose start is secret, not a vendor prefix
 ALLOWLIST_FILE = ".nbops-secrets.json"  # accepted findings, at the repository root
 _SHAPE_HINT = '{"version": 1, "allowed": [{"file": "notebooks/x.ipynb", "secret_hash": "<sha256>", "reason": "..."}]}'
 _HASH = re.compile(r"[0-9a-f]{64}")
 # The broad detectors rank after the specific ones: one finding per secret, named most precisely.
 _BROAD_RANK = {"Secret Keyword": 1, "Bearer Token": 1, "Secret Assignment": 2, "Base64 High Entropy String": 3}
 _SEGMENT = 10_000  # very long lines (minified JSON outputs) are scanned in overlapping pieces
-_PLACEHOLDERS = frozenset({"none", "null", "nil", "true", "false", "undefined", "redacted"})
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{[^}]*\}")  # Kestra/Jinja/shell: {{ secret('X') }}
+_PLACEHOLDERS = frozenset({"none", "null", "nil", "true", "false", "undefined", "pass", "changeme"})
+_PLACEHOLDER_WORDS = re.compile(  # "SECRET", "Private Key", "ghp_token", "your-api-key": words, not a secret
+    r"(?i)[a-z_\-. ]*(token|secret|passw|pwd|api.?key|private.?key|access.?key|credential|example|placeholder|"
+    r"dummy|redacted|your)[a-z_\-. ]*")
+_TEMPLATE = re.compile(r"\{\{.{0,300}?\}\}|\{%.{0,300}?%\}|\$\{[^}]{0,300}\}")  # Kestra/Jinja/shell: {{ secret('X') }}
 _TOKEN_CHARS = r"[A-Za-z0-9+/=_\-.~]"
 _SECRET_WORDS = r"token|secret|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|client_?key|credential"
 _SECRET_NAME = rf"(?=[\w.-]*?(?:{_SECRET_WORDS}))[\w.-]++"  # possessive: no backtracking in long words
 _ASSIGNMENT = re.compile(  # name = "value", name: str = "value", "name": "value", name: value (YAML)
     rf"""(?i)(?<![\w.-])["']?({_SECRET_NAME})["']?(?:\s*:\s*[A-Za-z_][\w\[\]., |]*?)?\s*"""
-    rf"""(?:(?:=>|=)\s*(["'])|:\s*(["']?))({_TOKEN_CHARS}{{16,}})(?(2)\2|\3)(?!{_TOKEN_CHARS})""")  # unquoted: YAML only
+    rf"""(?:(?:=>|=)\s*(["'])|:\s*(["']?))({_TOKEN_CHARS}{{16,}})(?(2)\2|\3)(?!{_TOKEN_CHARS})""")  # unquoted: YAML
 _NOT_A_SECRET_NAME = re.compile(r"(?i)(name|id|url|uri|path|file|env|var|type|endpoint|header|field|ttl|len|length"
                                 r"|count|expires?|expiry|_at)$")
 _NAME_BEFORE = re.compile(r"""([\w.-]+)["'\]]*\s*(?::\s*[A-Za-z_][\w\[\]., |]*?)?\s*(?:=>|==?|:)\s*["'`]?$""")
 _BEARER = re.compile(rf"(?i)\bbearer\s+({_TOKEN_CHARS}{{16,}})")
+_ONE_TOKEN = re.compile(r"[\w\-.]+")
+_PEM_HEADERS = re.compile(r"^[ \t]*(?:[\w-]+)?:.*$", re.MULTILINE)
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]*")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 _TEXT_MIME = re.compile(r"text/.+|application/(json|javascript)")  # images and widget state are not scanned
@@ -130,8 +137,8 @@ def _detectors() -> tuple[_Detector, ...]:
             return _Detector(kind, False, probes, lambda text, _: _regex_values(plugin, text, validates))
         return _Detector(kind, True, (), lambda text, _: plugin.analyze_string(text))  # unknown shape: every line
 
-    classes: list[Any] = [c for c in get_mapping_from_secret_type_to_class().values()
-                          if c.__name__ not in EXCLUDED_PLUGINS]
+    classes: list[Any] = [c for c in get_mapping_from_secret_type_to_class().values()  # built-in ones only
+                          if c.__module__.startswith("detect_secrets.plugins.") and c.__name__ not in EXCLUDED_PLUGINS]
     rules = (_Detector("Secret Assignment", True, (_probe(_SECRET_WORDS, re.IGNORECASE),), _assigned),
              _Detector("Bearer Token", True, (_BEARER,), _bearer))
     return tuple(detector(c()) for c in sorted(classes, key=lambda c: c.__name__)) + rules
@@ -140,12 +147,14 @@ def _detectors() -> tuple[_Detector, ...]:
 def _regex_values(plugin: Any, text: str, validates: bool) -> list[str]:
     """A regex detector's secrets. detect-secrets reports capture groups, and some groups only capture a
     prefix (GitHub's ``(ghp|gho|...)_...`` yields "ghp"): that would hash every GitHub token alike and
-    leave the token unmasked, so a group shorter than 8 characters gives way to the whole match."""
+    leave the token unmasked. So short groups inside a match that is one token give way to the whole
+    match; in a match with syntax around the secret (``://user:pw@``) the group is the secret."""
     values = []
     for regex in plugin.denylist:
         for match in regex.finditer(text):
             groups = [g for g in match.groups() if g]
-            values += groups if groups and max(map(len, groups)) >= 8 else [match.group(0)]
+            whole = not groups or (max(map(len, groups)) < 8 and _ONE_TOKEN.fullmatch(match.group(0)))
+            values += [match.group(0)] if whole else groups
     if validates and values:
         own = set(plugin.analyze_string(text))
         values = [v for v in values if v in own]
@@ -171,27 +180,33 @@ def _rejected(value: str, line: str, broad: bool) -> bool:
 
     if (h.is_templated_secret(value) or h.is_prefixed_with_dollar_sign(value) or h.is_not_alphanumeric_string(value)
             or h.is_sequential_string(value) or h.is_potential_uuid(value) or value.lower() in _PLACEHOLDERS
+            or len(set(value.lower())) <= 2 or _PLACEHOLDER_WORDS.fullmatch(value)
             or any(value in m.group() for m in _TEMPLATE.finditer(line))):
         return True
-    return broad and (h.is_likely_id_string(value, line) or h.is_indirect_reference(line) or _named_harmless(value, line))
+    return broad and (h.is_likely_id_string(value, line) or h.is_indirect_reference(line)
+                      or _named_harmless(value, line))
 
 
 def _named_harmless(value: str, line: str) -> bool:
     """``secret_name = "..."``, ``token_url: ...``, ``password_file = ...``: the name says it is not the secret."""
-    match = _NAME_BEFORE.search(line[:max(line.find(value), 0)])
+    start = max(line.find(value), 0)
+    match = _NAME_BEFORE.search(line[max(start - 200, 0):start])  # bounded: no quadratic search in long lines
     return bool(match and _NOT_A_SECRET_NAME.search(match.group(1)))
 
 
 def _private_key(lines: list[str], index: int, header: str) -> _Hit | None:
-    """A key block hashed by its body (PEM or JSON-escaped alike), so accepting one key accepts only it;
-    a bare mention of ``BEGIN PRIVATE KEY`` with no key after it is not a finding."""
+    """A key block hashed by its body (PEM or JSON-escaped alike), so accepting one key accepts only it.
+    Only base64 key material counts: a mention of the header followed by code or prose is no finding."""
     line = lines[index]
     start = line.find(header) + len(header)
     start += len(line[start:]) - len(line[start:].lstrip("-"))
     rest = "\n".join([line[start:], *lines[index + 1:index + 200]])
     end = rest.find("-----END")
-    material = re.sub(r"\\[nr]|\s", "", rest[:end] if end >= 0 else rest[:4096])
-    return _Hit(PRIVATE_KEY, material, line[start:].strip(), False) if len(material) >= 64 else None
+    body = _PEM_HEADERS.sub("", rest[:end] if end >= 0 else rest[:4096])  # Proc-Type:, PuTTY's Comment: ...
+    normalized = re.sub(r"\\[nr]|\s", "", body)
+    material = _BASE64_RUN.match(normalized).group()  # type: ignore[union-attr]  # matches the empty string
+    is_key = len(material) >= 64 and (end < 0 or material == normalized)
+    return _Hit(PRIVATE_KEY, material, line[start:].strip(), False) if is_key else None
 
 
 def _line_hits(lines: list[str], index: int, active: list[_Detector], style: Any) -> list[_Hit]:
@@ -210,18 +225,19 @@ def _line_hits(lines: list[str], index: int, active: list[_Detector], style: Any
             hit = key
         elif _rejected(hit.material, line, hit.broad):
             continue
-        if not any(k.material == hit.material or (k.shown and hit.shown and (hit.shown in k.shown or k.shown in hit.shown))
-                   for k in kept):
+        overlaps = (k.material == hit.material
+                    or (k.shown and hit.shown and (hit.shown in k.shown or k.shown in hit.shown)) for k in kept)
+        if not any(overlaps):
             kept.append(hit)
     return kept
 
 
 def _excerpt(line: str, hits: list[_Hit]) -> str:
     """The line with every secret on it masked, cut to ~160 characters. Long tokens of a known kind keep
-    4 characters (``ghp_****``, ``AKIA****``) to tell them apart; passwords and generic strings keep none."""
+    4 characters (``ghp_****``, ``AKIA****``) to tell them apart; passwords, keys and generic strings none."""
     for hit in sorted(hits, key=lambda h: -len(h.shown)):
         if hit.shown:
-            reveal = 4 if len(hit.shown) >= 16 and not hit.broad and hit.kind != PRIVATE_KEY else 0
+            reveal = 4 if len(hit.shown) >= 16 and not hit.broad and hit.kind not in _NO_PREFIX else 0
             line = line.replace(hit.shown, hit.shown[:reveal] + "****")
     line = line.strip()
     if len(line) <= 160:

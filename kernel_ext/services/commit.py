@@ -12,8 +12,10 @@ from ..adapters.project import Project
 from ..core.convert import Conversion
 from ..core.emit import generated_source
 from ..core.gitplan import conflict_marker_line, notebook_bytes, strip_outputs
-from ..errors import ConfigError, InvalidError, NbopsError, Problem
+from ..core.model import InputType
+from ..errors import ConfigError, ConflictError, InvalidError, NbopsError, Problem
 from .export import export
+from .scan import redact_secret_parameters
 
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
@@ -40,9 +42,12 @@ def changed_notebooks(project: Project) -> list[Path]:
 
     with git.Repo(project.root) as repo:
         status = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", project.options.notebooks)
-    paths = [entry[3:] for entry in status.split("\0") if len(entry) > 3 and not entry.startswith("D")]
-    flows = {p.resolve() for p in project.notebook_paths()}
-    return [project.root / p for p in paths if (project.root / p).resolve() in flows]
+    paths = [project.root / e[3:] for e in status.split("\0") if len(e) > 3 and "D" not in e[:2]]
+    for path in paths:
+        if path.suffix == ".ipynb" and path.is_symlink() and not project.is_flow_notebook(path):
+            raise ConflictError("is a symlink leading outside the repository; nbops never commits it",
+                                file=project.relative(path.parent) + "/" + path.name)
+    return [p for p in paths if project.is_flow_notebook(p)]
 
 
 def _contents(project: Project, conversions: list[Conversion]) -> dict[str, bytes | None]:
@@ -52,8 +57,11 @@ def _contents(project: Project, conversions: list[Conversion]) -> dict[str, byte
         assert conv.flow_path is not None and conv.text is not None
         raw = read_text(project.root / conv.notebook.path, MAX_NOTEBOOK_BYTES, conv.notebook.path)
         data = raw.encode("utf-8")
+        secrets = {i.id for i in conv.flow.inputs if i.type is InputType.SECRET} if conv.flow else set()
         if project.options.strip_outputs:
             data = notebook_bytes(strip_outputs(json.loads(raw)))
+        elif secrets:  # outputs kept: an executed notebook's injected parameters must not carry secrets
+            data = notebook_bytes(redact_secret_parameters(json.loads(raw), secrets))
         contents[conv.notebook.path] = data
         contents[conv.flow_path] = conv.text.encode("utf-8")
     return contents
@@ -74,7 +82,8 @@ def _orphans(project: Project) -> dict[str, None]:
     """Generated flows whose notebook is gone: the commit deletes them with it."""
     found: dict[str, None] = {}
     for path in project.flow_paths():
-        source = generated_source(path.read_text(encoding="utf-8", errors="replace")[:500])
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            source = generated_source(handle.readline())
         if source is not None and not (project.root / source).exists():
             found[project.relative(path)] = None
     return found
@@ -89,12 +98,10 @@ def commit(project: Project, paths: list[Path] | None, message: str | None) -> C
     if not notebooks and not orphans:
         raise NbopsError("nothing to commit: no flow notebook differs from HEAD", hint="nbops commit PATH ...")
     _refuse_conflicts(project, notebooks)  # before converting: a conflicted notebook fails in confusing ways
-    result = export(project, notebooks) if notebooks else None
+    result = export(project, notebooks, full=True) if notebooks else None
     if result is not None and result.failed:
         raise InvalidError(None, [Problem(q.render(c.notebook.path)) for c in result.failed for q in c.problems])
-    from .convert import convert_all
-
-    conversions = convert_all(project, notebooks, lean=True) if notebooks else []
+    conversions = result.conversions if result is not None else []
     contents = {**_contents(project, conversions), **orphans}
     refuse_secrets(project, contents)
     names = sorted(c.flow_id for c in conversions) or sorted(Path(p).stem for p in orphans)

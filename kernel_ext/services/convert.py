@@ -49,7 +49,6 @@ def expand_notebooks(project: Project, paths: list[Path] | None) -> list[Path]:
     if not paths:
         return project.notebook_paths()
     found: list[Path] = []
-    flows = {p.resolve() for p in project.notebook_paths()}
     for given in paths:
         path = given if given.exists() or given.is_absolute() else project.root / given  # or relative to -C
         if not path.exists():
@@ -59,7 +58,7 @@ def expand_notebooks(project: Project, paths: list[Path] | None) -> list[Path]:
         if path.is_dir():
             found += [p for p in project.notebook_paths() if p.resolve().is_relative_to(path.resolve())]
         elif path.suffix == ".ipynb":
-            if path.resolve() not in flows:
+            if not project.is_flow_notebook(path):
                 raise ConfigError(f"is not a flow notebook: flows are the notebooks below {project.options.notebooks}/ "
                                  "whose names do not start with '_' or '.'", file=str(path),
                                  hint="'_' notebooks are pipeline steps; export the pipeline notebook instead")

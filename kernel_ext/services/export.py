@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 class ExportResult:
     written: list[str] = field(default_factory=list)
     gitops: list[str] = field(default_factory=list)  # gitops_sync flows written
+    conversions: list[Conversion] = field(default_factory=list)  # the successful ones
     unchanged: list[str] = field(default_factory=list)
     tagged: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)  # notebook, cells given skip-execution
     failed: list[Conversion] = field(default_factory=list)
@@ -54,22 +55,23 @@ def _owner_problem(project: Project, conv: Conversion) -> Problem | None:
     return owner_problem(project, conv.flow_path or "", conv.notebook.path, text)
 
 
-def plan_export(project: Project, paths: list[Path] | None = None) -> list[Conversion]:
-    """Every conversion, with ownership conflicts of the target files added as problems."""
+def plan_export(project: Project, paths: list[Path] | None = None, *, full: bool = False) -> list[Conversion]:
+    """Every conversion (lean unless ``full``), with ownership conflicts of the target files added."""
     planned = []
-    for conv in convert_all(project, paths, lean=True):
+    for conv in convert_all(project, paths, lean=not full):
         problem = _owner_problem(project, conv) if conv.ok else None
         planned.append(replace(conv, problems=(problem,), document=None, text=None) if problem else conv)
     return planned
 
 
 def export(project: Project, paths: list[Path] | None = None, *, keep_going: bool = False,
-           dry_run: bool = False, gitops: bool = False, branch: str | None = None) -> ExportResult:
+           dry_run: bool = False, gitops: bool = False, branch: str | None = None,
+           full: bool = False) -> ExportResult:
     from .gitops import plan_gitops_flows, write_gitops_flows
 
     remote = _gitops_remote(project, branch) if gitops else None  # a usage error comes before any work
-    conversions = plan_export(project, paths)
-    result = ExportResult(failed=[c for c in conversions if not c.ok])
+    conversions = plan_export(project, paths, full=full)
+    result = ExportResult(failed=[c for c in conversions if not c.ok], conversions=[c for c in conversions if c.ok])
     if result.failed and not keep_going:
         result.aborted = True
         return result

@@ -16,13 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..adapters.files import atomic_write
 from ..adapters.kernels import KernelPool
 from ..adapters.notebooks import tagged_copy
 from ..adapters.project import Project
 from ..adapters.runner import NotebookOutcome, run_notebook, stop_kernel
 from ..adapters.store import RunStore
 from ..core.convert import Conversion
-from ..core.model import frozen_map
+from ..core.model import InputType, frozen_map
 from ..core.notebook import SKIP_TAG
 from ..core.retry import delays
 from ..core.runparams import coerce_parameters, with_defaults
@@ -33,6 +34,7 @@ from .plan import RunPlan, StepPlan, plan_for
 from .workdir import fresh_workdir
 
 StepListener = Callable[[StepRecord], None]
+REDACTED = "***"
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class Execution:
             known = self.prepared.git
             git = background.submit(lambda: known if known is not None else head_state(self.project.root))
             record = ExecutionRecord(self.id, conv.namespace, conv.flow_id, conv.notebook.path,
-                                     frozen_map(self.prepared.values), RunStatus.RUNNING, time.time(),
+                                     frozen_map(self._redacted(self.prepared.values)), RunStatus.RUNNING, time.time(),
                                      batch=self.batch)
             self.store.start_execution(record)
             try:
@@ -146,6 +148,15 @@ class Execution:
                 self.done += [future.result() for future in futures]
                 raise
 
+    @property
+    def secrets(self) -> set[str]:
+        flow = self.prepared.conversion.flow
+        return {i.id for i in flow.inputs if i.type is InputType.SECRET} if flow else set()
+
+    def _redacted(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Secret-typed inputs never reach the history: their values are stored as ***."""
+        return {k: REDACTED if k in self.secrets and v is not None else v for k, v in values.items()}
+
     def stop(self) -> None:
         """End the running steps now (their kernels are killed) and start no other."""
         self.stopping = True
@@ -174,9 +185,11 @@ class Execution:
             attempts += 1
             km = self.pool.manager()
         self.outputs[step.name] = dict(outcome.outputs)
+        if outcome.output_notebook and self.secrets & params.keys():
+            _redact_notebook(outcome.output_notebook, self.secrets & params.keys())
         record = StepRecord(step.name, self.project.relative(step.notebook), outcome.status, started, outcome.ended,
                             attempts, self.project.relative(outcome.output_notebook) if outcome.output_notebook
-                            else None, frozen_map(params), frozen_map(outcome.outputs), outcome.error)
+                            else None, frozen_map(self._redacted(params)), frozen_map(outcome.outputs), outcome.error)
         self.store.record_step(self.id, record)
         if self.on_step:
             self.on_step(record)
@@ -202,6 +215,16 @@ class Execution:
                 message = f"the step declares {', '.join(missing)} but did not make it"
                 return replace(outcome, status=RunStatus.FAILED, error=CellError(None, "MissingProduct", message))
         return outcome
+
+
+def _redact_notebook(path: Path, names: set[str]) -> None:
+    """The stored notebook keeps no secret: papermill's injected cell and metadata show ***."""
+    import json
+
+    from .scan import redact_secret_parameters
+
+    redacted = redact_secret_parameters(json.loads(path.read_text(encoding="utf-8")), names)
+    atomic_write(path, json.dumps(redacted, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def run(project: Project, target: str, given: Mapping[str, Any],
