@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="the CI gate: valid, no drift, no orphans",
                                 description="Fail when a notebook does not convert (exit 3), a committed flow "
                                             "differs from its notebook or is missing (4), a generated flow has no "
-                                            "notebook (5), or a header cell lacks the skip-execution tag (6).")
+                                            "notebook (5), a header cell lacks the skip-execution tag (6), or a secret is found (8).")
     check.add_argument("--json", action="store_true", help="machine-readable output")
 
     new = commands.add_parser("new", help="create a flow notebook",
@@ -69,7 +69,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         handler = {"export": _export, "validate": _validate, "check": _check, "new": _new, "run": cli_runs.cmd_run,
                    "runs": cli_runs.cmd_runs, "show": cli_runs.cmd_show, "batch": cli_runs.cmd_batch,
                    "commit": cli_git.cmd_commit, "push": cli_git.cmd_push, "sync": cli_git.cmd_sync,
-                   "diff": cli_git.cmd_diff, "restore": cli_git.cmd_restore}[args.command]
+                   "diff": cli_git.cmd_diff, "restore": cli_git.cmd_restore,
+                   "secrets": cli_git.cmd_secrets}[args.command]
         return handler(project, args, out)
     except InvalidError as exc:
         print(str(exc), file=sys.stderr)

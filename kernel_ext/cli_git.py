@@ -41,6 +41,16 @@ def add_commands(commands: Any) -> None:
     diff.add_argument("b", nargs="?", metavar="B")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
 
+    secrets = commands.add_parser("secrets", help="scan notebooks and flows for secrets",
+                                  description="Scan notebooks (sources, outputs, tracebacks, parameters) and other "
+                                              "text files for secrets with detect-secrets and nbops' notebook rules. "
+                                              "Exit 3 when any is found. --accept records the findings as false "
+                                              "positives in .nbops-secrets.json (by file and secret hash).")
+    secrets.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: notebooks "
+                                                                              "and flows)")
+    secrets.add_argument("--accept", action="store_true", help="accept the findings (write the allow-list)")
+    secrets.add_argument("--reason", help="why they are not secrets (required with --accept)")
+
     restore = commands.add_parser("restore", help="list backups, or put one back",
                                   description="Without REF, list the backups nbops sync made; with REF, write its "
                                               "files back to the working copy.")
@@ -99,6 +109,23 @@ def cmd_diff(project: Any, args: argparse.Namespace, out: TextIO) -> int:
     for item in [] if args.json else found:
         print(item.diff, file=out, end="" if item.diff.endswith("\n") else "\n")
     return 0
+
+
+def cmd_secrets(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from .errors import ConfigError
+    from .services.scan import format_findings, scan_paths, write_allowlist
+
+    paths = args.paths or [project.notebooks_dir, project.flows_dir]
+    findings = scan_paths(project.root, [p if p.is_absolute() or p.exists() else project.root / p for p in paths])
+    if args.accept:
+        if not args.reason:
+            raise ConfigError("--accept needs --reason: say why these are not secrets")
+        write_allowlist(project.root, findings, args.reason)
+        print(f"accepted {len(findings)} finding(s) in .nbops-secrets.json", file=out)
+        return 0
+    for line in format_findings(findings) if findings else ["no secrets found"]:
+        print(line, file=out)
+    return 3 if findings else 0
 
 
 def cmd_restore(project: Any, args: argparse.Namespace, out: TextIO) -> int:

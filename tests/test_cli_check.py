@@ -242,3 +242,12 @@ def test_imports_of_kernel_ext_in_any_form_count() -> None:
 
     assert imports("import os, kernel_ext") and imports("import kernel_ext as k") and imports("from kernel_ext import output")
     assert not imports("# import kernel_ext") and not imports("import kernel_extra")
+
+
+def test_a_secret_fails_the_gate(repo: Repo) -> None:
+    exported(repo)
+    key = "AKIA" + "IOSFODNN7EXAMPLE"
+    repo.nb("report.ipynb", body=f"aws_access_key_id = '{key}'\n")
+    assert repo.cli("export").code == 0
+    result = repo.cli("check")
+    assert result.code == 8 and "[secret] notebooks/report.ipynb" in result.out and key not in result.out

@@ -333,3 +333,14 @@ def test_outputs_kept_by_policy_but_secret_parameters_redacted(repo: Repo) -> No
     assert "hunter2-secret-value" not in committed and "***" in committed
     assert "42" in committed  # outputs kept, as configured
     assert "hunter2-secret-value" in path.read_text()  # the working copy is the user's
+
+
+def test_secrets_are_listed_and_a_false_positive_can_be_accepted(repo: Repo) -> None:
+    initial(repo)
+    repo.nb("leak.ipynb", body=f"aws_access_key_id = '{AWS_KEY}'\n")
+    found = repo.cli("secrets")
+    assert found.code == 3 and "AWS" in found.out and AWS_KEY not in found.out
+    assert repo.cli("secrets", "--accept").code == 2  # a reason is required
+    assert repo.cli("secrets", "--accept", "--reason", "AWS documentation example key").code == 0
+    assert repo.cli("secrets").code == 0
+    assert repo.cli("commit").code == 0  # accepted: the commit goes through

@@ -22,6 +22,7 @@ class Failure(IntEnum):
     DRIFT = 4  # a generated flow differs from what its notebook converts to, or is missing
     ORPHAN = 5  # a generated flow whose notebook is gone
     UNTAGGED = 6  # a header or %load_ext cell papermill would run (no skip-execution tag)
+    SECRET = 8  # a secret in a notebook or flow (not in the .nbops-secrets.json allow-list)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,19 @@ def check(project: Project) -> CheckReport:
                 f"cells {list(cells)} lack the skip-execution tag, so papermill would run them",
                 hint="run nbops export, which adds the tag"),)))
     _check_flow_files(project, expected, owners, failed, report)
+    _check_secrets(project, report)
     return report
+
+
+def _check_secrets(project: Project, report: CheckReport) -> None:
+    from .scan import scan_paths
+
+    for finding in scan_paths(project.root, [project.notebooks_dir, project.flows_dir]):
+        where = f"{finding.where}, line {finding.line}"
+        report.findings.append(Finding(Failure.SECRET, finding.file, (Problem(
+            f"{finding.kind} ({where}): {finding.excerpt}", cell=finding.cell,
+            hint="remove it (flows read secrets with {{ secret('NAME') }}), or accept a false positive: "
+                 "nbops secrets --accept --reason WHY"),)))
 
 
 def _check_flow_files(project: Project, expected: dict[str, str], owners: dict[str, str], failed: set[str],
