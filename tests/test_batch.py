@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo
+from test_run import hear_ctrl_c
 
 pytestmark = pytest.mark.slow
 OUTPUT = 'import json\nprint("::" + json.dumps({"outputs": {%s}}) + "::")\n'
@@ -83,7 +84,7 @@ def test_a_malformed_csv_names_the_row(repo: Repo, tmp_path: Path) -> None:
 def _batch_process(repo: Repo, grid: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "kernel_ext.cli", "-C", str(repo.root), "batch",
                              "notebooks/sweep.ipynb", "--grid", str(grid), "--no-progress", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hear_ctrl_c)
 
 
 def test_two_batches_write_the_history_at_once_without_losing_a_row(repo: Repo, tmp_path: Path) -> None:

@@ -179,6 +179,12 @@ def test_a_missing_kernel_is_named_with_how_to_install_it(repo: Repo) -> None:
     assert json.loads(repo.cli("runs", "--json").out) == []  # nothing left behind as RUNNING
 
 
+def hear_ctrl_c() -> None:
+    """In the child: SIGINT as a terminal gives it, even when this test runs where SIGINT is
+    ignored (a background job inherits SIG_IGN, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _marked(mark: str) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["pid"]):
@@ -214,7 +220,7 @@ def test_ctrl_c_stops_a_pipeline_mid_parallel_group(repo: Repo) -> None:
     mark = uuid.uuid4().hex
     runner = subprocess.Popen([sys.executable, "-m", "kernel_ext.cli", "-C", str(repo.root), "run",
                                "notebooks/pipe/main.ipynb"], env={**os.environ, "NBOPS_TEST_MARK": mark},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hear_ctrl_c)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (list(repo.root.glob(".nbops/runs/*/b")) and
                                                list(repo.root.glob(".nbops/runs/*/c"))):

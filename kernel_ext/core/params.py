@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,7 +129,9 @@ def _comment_after(lines: list[str], node: ast.stmt) -> str | None:
 def parse_parameters(source: str) -> tuple[list[Parameter], list[Problem]]:
     """Parameters of a ``parameters`` cell, and every problem found (lines are 1-based in the cell)."""
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():  # a user's odd escape sequence is theirs to see in Jupyter, not ours
+            warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+            tree = ast.parse(source)
     except SyntaxError as exc:
         return [], [Problem(f"the parameters cell is not plain Python: {exc.msg}", line=exc.lineno,
                             hint="keep only assignments such as  alpha = 0.5  # learning rate")]
