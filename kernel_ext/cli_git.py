@@ -61,7 +61,11 @@ def cmd_commit(project: Any, args: argparse.Namespace, out: TextIO) -> int:
     from .services.commit import commit
 
     result = commit(project, args.paths or None, args.message)
-    print(f"committed {result.commit[:12] if result.commit else '-'}: {result.message}", file=out)
+    if result.commit is None:
+        print("nothing to commit: HEAD already holds these notebooks and flows (outputs are not committed)",
+              file=out)
+        return 0
+    print(f"committed {result.commit[:12]}: {result.message}", file=out)
     for path in result.files:
         print(f"  {path}", file=out)
     return 0

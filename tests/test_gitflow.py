@@ -136,8 +136,7 @@ def test_push_reports_flows_and_verifies_the_remote(repo: Repo, tmp_path: Path) 
     assert result.code == 0 and f"pushed {head(repo)}" in result.out and remote_ref(remote) == head(repo)
     repo.nb("a.ipynb", params="x = 2\n")
     (repo.root / "notebooks" / "b.ipynb").unlink()
-    assert repo.cli("commit", "-m", "change a").code == 0
-    assert repo.cli("commit", "-m", "drop b").code == 0
+    assert repo.cli("commit", "-m", "change a, drop b").code == 0
     second = repo.cli("push")
     assert "UPDATED    _flows/a.yml" in second.out and "DELETED    _flows/b.yml" in second.out
     assert remote_ref(remote) == head(repo)
@@ -344,3 +343,57 @@ def test_secrets_are_listed_and_a_false_positive_can_be_accepted(repo: Repo) -> 
     assert repo.cli("secrets", "--accept", "--reason", "AWS documentation example key").code == 0
     assert repo.cli("secrets").code == 0
     assert repo.cli("commit").code == 0  # accepted: the commit goes through
+
+
+def test_no_empty_commit_when_only_outputs_changed(repo: Repo) -> None:
+    initial(repo)
+    repo.nb("a.ipynb", body="print(x)\n")
+    assert repo.cli("commit").code == 0
+    before = head(repo)
+    path = repo.root / "notebooks" / "a.ipynb"
+    data = json.loads(path.read_text())  # the same notebook, now with outputs
+    data["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["1\n"]}]
+    data["cells"][-1]["execution_count"] = 1
+    path.write_text(json.dumps(data, indent=1))
+    result = repo.cli("commit")
+    assert result.code == 0 and "nothing to commit" in result.out and head(repo) == before
+
+
+def test_a_deleted_notebook_leaves_with_its_flow(repo: Repo) -> None:
+    initial(repo)
+    repo.nb("gone.ipynb")
+    assert repo.cli("commit").code == 0
+    (repo.root / "notebooks" / "gone.ipynb").unlink()
+    assert repo.cli("commit").code == 0
+    assert not {"_flows/gone.yml", "notebooks/gone.ipynb"} & set(repo.git("ls-files").split())
+    assert not (repo.root / "_flows" / "gone.yml").exists() and repo.cli("check").code == 0
+
+
+def test_no_commit_in_the_middle_of_a_merge(repo: Repo) -> None:
+    initial(repo)
+    repo.nb("a.ipynb")
+    (repo.root / ".git" / "MERGE_HEAD").write_text(head(repo) + "\n")
+    result = repo.cli("commit")
+    assert result.code == 1 and "a merge is in progress" in result.err
+
+
+def test_sync_never_writes_through_a_symlink_out(repo: Repo, tmp_path: Path) -> None:
+    remote = with_remote(initial(repo), tmp_path)
+    repo.nb("ext/a.ipynb")
+    assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
+    mine = clone_of(remote, tmp_path, "mine")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    import shutil
+    shutil.rmtree(mine.root / "notebooks" / "ext")
+    (mine.root / "notebooks" / "ext").symlink_to(outside)
+    result = mine.cli("sync")
+    assert result.code == 1 and "leads outside the repository" in result.err
+    assert list(outside.iterdir()) == []
+
+
+def test_a_markdown_heading_underline_is_not_a_conflict() -> None:
+    from kernel_ext.core.gitplan import conflict_marker_line
+
+    assert conflict_marker_line(b'"Title\\n",\n"=======\\n",\n') is None
+    assert conflict_marker_line(b'a\n"<<<<<<< HEAD\\n",\n') == 2

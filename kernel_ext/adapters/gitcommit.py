@@ -30,8 +30,9 @@ def _git(root: Path) -> Any:
 
 
 def commit_contents(root: Path, contents: Mapping[str, bytes | None], message: str,
-                    author: tuple[str, str] | None = None) -> str:
-    """Commit ``contents`` (path → bytes, None = delete) on top of HEAD; returns the commit id."""
+                    author: tuple[str, str] | None = None) -> str | None:
+    """Commit ``contents`` (path → bytes, None = delete) on top of HEAD; the commit id, or None
+    when HEAD already holds exactly that (only outputs changed, say: no empty commit)."""
     import git
 
     from .gitsafety import check_lock
@@ -41,11 +42,15 @@ def commit_contents(root: Path, contents: Mapping[str, bytes | None], message: s
         check_lock(Path(repo.git_dir) / "index.lock", root)  # a crashed git's lock: say so, never delete it
         if repo.head.is_detached:
             raise NbopsError("HEAD is detached: nbops commits on a branch", hint="git switch BRANCH")
+        if (Path(repo.git_dir) / "MERGE_HEAD").exists():
+            raise NbopsError("a merge is in progress", hint="resolve it and finish with git commit, then nbops commit")
         env = _author_env(author)
         blobs = _blobs(repo, contents)
         for attempt in range(RETRIES):
             parent = repo.head.commit.hexsha if repo.head.is_valid() else None
             commit = _commit_on(repo, parent, blobs, message, env)
+            if parent and repo.git.rev_parse(f"{commit}^{{tree}}") == repo.git.rev_parse(f"{parent}^{{tree}}"):
+                return None
             try:
                 repo.git.update_ref("HEAD", commit, parent or "0" * 40, "-m", f"nbops commit: {message}")
             except git.GitCommandError:  # another commit moved HEAD meanwhile: build on it

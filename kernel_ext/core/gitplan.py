@@ -97,14 +97,13 @@ def notebook_source_text(data: bytes) -> str:
     return "".join(parts)
 
 
-_MARKERS = (b"<<<<<<< ", b"=======", b">>>>>>> ")
+_MARKERS = (b"<<<<<<< ", b">>>>>>> ")  # "=======" alone is also a Markdown heading underline
 
 
 def conflict_marker_line(data: bytes) -> int | None:
-    """The first line (1-based) that is a merge-conflict marker, or None. In a notebook the
+    """The first line (1-based) that opens or closes a merge conflict, or None. In a notebook the
     markers sit inside JSON strings, so quotes and spaces before them are ignored."""
     for number, line in enumerate(data.split(b"\n"), 1):
-        text = line.strip().lstrip(b'"')
-        if text.startswith(_MARKERS[0]) or text.startswith(_MARKERS[2]) or text.rstrip(b'",\\n') == b"=======":
+        if line.strip().lstrip(b'"').startswith(_MARKERS):
             return number
     return None

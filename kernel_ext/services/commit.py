@@ -79,13 +79,15 @@ def _refuse_conflicts(project: Project, notebooks: list[Path]) -> None:
 
 
 def _orphans(project: Project) -> dict[str, None]:
-    """Generated flows whose notebook is gone: the commit deletes them with it."""
+    """Generated flows whose notebook is gone: the commit deletes both (the notebook may still be
+    in HEAD), and the flow file leaves the working copy too, as export would never write it again."""
     found: dict[str, None] = {}
     for path in project.flow_paths():
         with path.open(encoding="utf-8", errors="replace") as handle:
             source = generated_source(handle.readline())
         if source is not None and not (project.root / source).exists():
             found[project.relative(path)] = None
+            found[source] = None
     return found
 
 
@@ -107,4 +109,7 @@ def commit(project: Project, paths: list[Path] | None, message: str | None) -> C
     names = sorted(c.flow_id for c in conversions) or sorted(Path(p).stem for p in orphans)
     text = message or f"nbops: update flow{'s' if len(names) > 1 else ''} {', '.join(names)}"
     sha = commit_contents(project.root, contents, text, parse_author(project.options.author))
-    return CommitResult(sha, sorted(contents), text)
+    if sha is not None:
+        for path in orphans:
+            (project.root / path).unlink(missing_ok=True)
+    return CommitResult(sha, sorted(contents) if sha else [], text)

@@ -114,7 +114,13 @@ def _check_deletions(project: Project, result: SyncResult, force: bool) -> None:
 
 def _apply(project: Project, plan: list[PlannedChange], remote: Files) -> None:
     """Each file is replaced atomically: a sync killed half-way leaves old or new files, and
-    running it again finishes the job."""
+    running it again finishes the job. A path through a symlink out of the repository is refused
+    before anything is written."""
+    root = project.root.resolve()
+    for change in plan:
+        if change.change is not Change.UNCHANGED and not (project.root / change.path).resolve().is_relative_to(root):
+            raise NbopsError(f"{change.path} leads outside the repository (a symlinked folder?)",
+                             hint="remove the symlink; nbops sync writes only inside the repository")
     for change in plan:
         target = project.root / change.path
         if change.change in (Change.ADDED, Change.UPDATED, Change.OVERWRITTEN):
