@@ -397,3 +397,16 @@ def test_a_markdown_heading_underline_is_not_a_conflict() -> None:
 
     assert conflict_marker_line(b'"Title\\n",\n"=======\\n",\n') is None
     assert conflict_marker_line(b'a\n"<<<<<<< HEAD\\n",\n') == 2
+
+
+def test_sync_delete_leaves_ignored_files_alone(repo: Repo, tmp_path: Path) -> None:
+    remote = with_remote(initial(repo), tmp_path)
+    repo.nb("a.ipynb")
+    assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
+    mine = clone_of(remote, tmp_path, "mine")
+    (mine.root / ".gitignore").write_text("notebooks/scratch/\n")
+    scratch = mine.root / "notebooks" / "scratch" / "notes.txt"
+    scratch.parent.mkdir(parents=True)
+    scratch.write_text("mine, ignored")
+    assert mine.cli("sync", "--delete").code == 0
+    assert scratch.read_text() == "mine, ignored"

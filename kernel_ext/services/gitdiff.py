@@ -21,7 +21,7 @@ class FileDiff:
 
 
 def _side(project: Project, repo: object, rev: str | None) -> Files:
-    return working_files(project) if rev is None else files_at_rev(repo, rev, tracked_folders(project))
+    return working_files(project, repo) if rev is None else files_at_rev(repo, rev, tracked_folders(project))
 
 
 def _text(path: str, data: bytes | None) -> list[str]:

@@ -67,13 +67,16 @@ def push(project: Project, branch: str | None, dry_run: bool) -> PushResult:
     return result
 
 
-def working_files(project: Project) -> Files:
+def working_files(project: Project, repo: object) -> Files:
+    """The working copy's notebooks and flows that Git sees: tracked or untracked, never ignored
+    (a sync must not delete what .gitignore keeps out of the repository)."""
+    listed = repo.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",  # type: ignore[attr-defined]
+                      *tracked_folders(project)).out.split("\0")
     files: dict[str, bytes] = {}
-    for folder in tracked_folders(project):
-        base = project.root / folder
-        for path in sorted(base.rglob("*")) if base.is_dir() else ():
-            if path.is_file() and not path.is_symlink() and ".ipynb_checkpoints" not in path.parts:
-                files[path.relative_to(project.root).as_posix()] = path.read_bytes()
+    for name in sorted(n for n in listed if n):
+        path = project.root / name
+        if path.is_file() and not path.is_symlink() and ".ipynb_checkpoints" not in path.parts:
+            files[name] = path.read_bytes()
     return files
 
 
@@ -87,7 +90,7 @@ def sync(project: Project, branch: str | None, *, dry_run: bool, delete: bool, f
     repo.fetch(name)  # type: ignore[attr-defined]
     remote = files_at_rev(repo, remote_head, tracked_folders(project))
     head = files_at_rev(repo, "HEAD", tracked_folders(project)) if repo.head_commit() else {}  # type: ignore[attr-defined]
-    plan = sync_plan(remote, working_files(project), head)
+    plan = sync_plan(remote, working_files(project, repo), head)
     result = SyncResult(name, plan)
     if not delete:
         result.kept = [c.path for c in plan if c.change is Change.DELETED]
