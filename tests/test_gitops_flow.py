@@ -69,3 +69,10 @@ def test_a_notebook_flow_named_gitops_sync_is_not_overwritten(repo: Repo) -> Non
     result = repo.cli("export", "--gitops-flow")
     assert result.code == 2 and "is not nbops' gitops flow" in result.err
     assert repo.files() == {}  # checked before anything is written
+
+
+def test_ssh_remotes_read_a_key_from_kestra_secrets(repo: Repo) -> None:
+    with_flows(repo).git("remote", "add", "origin", "git@github.com:acme/flows.git")
+    assert repo.cli("export", "--gitops-flow").code == 0
+    flow = yaml.safe_load((repo.root / "_flows" / "gitops_sync.yml").read_text())
+    assert flow["pluginDefaults"][0]["values"] == {"privateKey": "{{ secret('GIT_SSH_KEY') }}"}

@@ -7,6 +7,7 @@ off (Kestra's default) until a team chooses to turn it on through ``kestra:``-st
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .options import Options
@@ -26,7 +27,22 @@ def _folder(root: str, child: str) -> str:
     return "/".join(p for p in (root.strip("/"), child) if p)
 
 
-def gitops_flow(namespace: str, url: str, branch: str, options: Options, *, https_secrets: bool) -> dict[str, Any]:
+_CREDENTIALS = {  # where Kestra's Git tasks find credentials, kept in Kestra's secrets, never in Git
+    "https": {"username": "{{ secret('GIT_USERNAME') }}", "password": "{{ secret('GIT_TOKEN') }}"},
+    "ssh": {"privateKey": "{{ secret('GIT_SSH_KEY') }}"},
+}
+
+
+def credential_kind(url: str) -> str | None:
+    """``https`` for HTTPS remotes, ``ssh`` for ssh:// and scp-like ``user@host:path`` ones."""
+    if url.startswith("https://"):
+        return "https"
+    if url.startswith("ssh://") or re.match(r"^[\w.-]+@[\w.-]+:", url):
+        return "ssh"
+    return None
+
+
+def gitops_flow(namespace: str, url: str, branch: str, options: Options, *, credentials: str | None) -> dict[str, Any]:
     """The sync flow of one namespace, as a YAML document (validated by the caller like any flow)."""
     child = child_path(namespace, options)
     connection = {"url": url, "branch": branch}
@@ -46,9 +62,8 @@ def gitops_flow(namespace: str, url: str, branch: str, options: Options, *, http
         "triggers": [{"id": "schedule", "type": "io.kestra.plugin.core.trigger.Schedule",
                       "cron": options.gitops_schedule}],
     }
-    if https_secrets:  # a private HTTPS remote: a token kept in Kestra's secrets, never in Git
-        flow["pluginDefaults"] = [{"type": "io.kestra.plugin.git", "values": {
-            "username": "{{ secret('GIT_USERNAME') }}", "password": "{{ secret('GIT_TOKEN') }}"}}]
+    if credentials in _CREDENTIALS:
+        flow["pluginDefaults"] = [{"type": "io.kestra.plugin.git", "values": dict(_CREDENTIALS[credentials])}]
     return flow
 
 

@@ -7,7 +7,7 @@ import re
 from ..adapters.files import MAX_FLOW_BYTES, read_text, write_if_changed
 from ..adapters.project import Project
 from ..core.convert import Conversion, flow_file
-from ..core.gitops import GITOPS_FLOW_ID, gitops_flow, gitops_header, gitops_namespace
+from ..core.gitops import GITOPS_FLOW_ID, credential_kind, gitops_flow, gitops_header, gitops_namespace
 from ..core.validate import flow_problems
 from ..core.yamlsafe import dump_yaml
 from ..errors import ConfigError, FlowError
@@ -34,7 +34,7 @@ def plan_gitops_flows(project: Project, conversions: list[Conversion], url: str,
     planned = []
     taken = {c.flow_path for c in conversions if c.ok}
     for namespace in sorted({c.namespace for c in conversions if c.ok}):
-        document = gitops_flow(namespace, url, branch, project.options, https_secrets=url.startswith("https://"))
+        document = gitops_flow(namespace, url, branch, project.options, credentials=credential_kind(url))
         problems = flow_problems(document)
         if problems:
             raise FlowError(f"gitops flow of {namespace}", problems)
