@@ -9,6 +9,7 @@ user's index entries of those paths are refreshed to the new commit. No ``add -A
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from collections.abc import Mapping
@@ -100,9 +101,16 @@ def _commit_on(repo: Any, parent: str | None, blobs: Mapping[str, str | None], m
             raise NbopsError("Git does not know who is committing",
                              hint='git config user.name "Your Name" && git config user.email you@example.com, '
                                   'or set [tool.nbops] author = "Name <email>"') from None
-        raise NbopsError(f"git failed: {str(exc.stderr).strip()}") from None
+        raise NbopsError(f"git failed: {_stderr(exc)}") from None
     finally:
         Path(index).unlink(missing_ok=True)
+
+
+def _stderr(exc: Any) -> str:
+    """git's own message, without GitPython's ``stderr: '…'`` wrapping."""
+    text = str(exc.stderr or "").strip()
+    match = re.match(r"^stderr: '(.*)'$", text, re.S)
+    return (match.group(1) if match else text).strip()
 
 
 def _author_env(author: tuple[str, str] | None) -> dict[str, str]:
@@ -123,6 +131,6 @@ def _refresh_index(repo: Any, paths: list[str]) -> None:
             return
         except git.GitCommandError as exc:
             if "index.lock" not in str(exc) or attempt == RETRIES - 1:
-                raise NbopsError(f"the commit is made, but the index could not be refreshed: {exc.stderr.strip()}",
+                raise NbopsError(f"the commit is made, but the index could not be refreshed: {_stderr(exc)}",
                                  hint="run: git reset -q -- " + " ".join(paths)) from None
             time.sleep(0.1)
