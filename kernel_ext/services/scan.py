@@ -16,18 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..adapters.secrets import (
-    ALLOWLIST_FILE,
-    Accepted,
-    Allowlist,
-    Finding,
-    joined,
-    load_allowlist,
-    mapping,
-    scan_notebook,
-    scan_text,
-    write_allowlist,
-)
+from ..adapters.secretlist import ALLOWLIST_FILE, Accepted, Allowlist, load_allowlist, write_allowlist
+from ..adapters.secrets import Finding, joined, mapping, scan_notebook, scan_text
 
 log = logging.getLogger(__name__)
 __all__ = ["ALLOWLIST_FILE", "Accepted", "Allowlist", "Finding", "format_findings", "load_allowlist",

@@ -12,7 +12,8 @@ from ..errors import InvalidError, Problem
 def refuse_secrets(project: Project, contents: Mapping[str, bytes | None]) -> None:
     """Raise listing every finding in ``contents`` (path → bytes about to be committed) that the
     repository's allow-list does not accept."""
-    from ..adapters.secrets import load_allowlist, scan_notebook, scan_text
+    from ..adapters.secretlist import load_allowlist
+    from ..adapters.secrets import scan_notebook, scan_text
     from .scan import format_findings
 
     allowlist = load_allowlist(project.root)
