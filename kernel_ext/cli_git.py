@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -78,7 +79,7 @@ def cmd_push(project: Any, args: argparse.Namespace, out: TextIO) -> int:
     try:
         result = push(project, args.branch, args.dry_run)
     except PushRejected as exc:
-        print(f"error: {exc}", file=__import__("sys").stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     for change in result.plan:
         print(f"{change.change.value:<10} {change.path}", file=out)

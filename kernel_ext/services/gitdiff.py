@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..adapters.project import Project
 from ..core.gitplan import Files, notebook_source_text
 from .remote import files_at_rev, tracked_folders, working_files
+
+if TYPE_CHECKING:
+    from ..adapters.gitrepo import GitRepo
 
 WORKING = "working copy"
 
@@ -20,7 +24,7 @@ class FileDiff:
     diff: str
 
 
-def _side(project: Project, repo: object, rev: str | None) -> Files:
+def _side(project: Project, repo: GitRepo, rev: str | None) -> Files:
     return working_files(project, repo) if rev is None else files_at_rev(repo, rev, tracked_folders(project))
 
 

@@ -3,11 +3,15 @@ Kestra's Git semantics (PushFlows / SyncFlows) and nothing ever lost."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..adapters.files import atomic_write
 from ..adapters.project import Project
 from ..core.gitplan import Change, Files, PlannedChange, push_plan, sync_plan
 from ..errors import ConfigError, NbopsError
+
+if TYPE_CHECKING:  # imported for real only when a command runs: GitPython is slow to import
+    from ..adapters.gitrepo import GitRepo
 
 
 @dataclass
@@ -25,7 +29,7 @@ class SyncResult:
     backup: str | None = None  # the ref holding what the sync replaced
 
 
-def _repo(project: Project, branch: str | None) -> tuple[object, str]:
+def _repo(project: Project, branch: str | None) -> tuple[GitRepo, str]:
     from ..adapters.gitrepo import GitRepo
 
     repo = GitRepo.open(project.root)
@@ -44,33 +48,33 @@ def tracked_folders(project: Project) -> tuple[str, str]:
     return project.options.notebooks.strip("/"), project.options.flows.strip("/")
 
 
-def files_at_rev(repo: object, rev: str, folders: tuple[str, ...]) -> Files:
+def files_at_rev(repo: GitRepo, rev: str, folders: tuple[str, ...]) -> Files:
     files: dict[str, bytes] = {}
     for folder in folders:
-        files.update(repo.files_at(rev, folder))  # type: ignore[attr-defined]
+        files.update(repo.files_at(rev, folder))
     return files
 
 
 def push(project: Project, branch: str | None, dry_run: bool) -> PushResult:
     """Report each flow as PushFlows does; "pushed" only once ls-remote shows our commit."""
     repo, name = _repo(project, branch)
-    if repo.head_commit() is None:  # type: ignore[attr-defined]
+    if repo.head_commit() is None:
         raise NbopsError("nothing to push: the repository has no commit yet", hint="nbops commit")
-    remote_head = repo.remote_head(name)  # type: ignore[attr-defined]
+    remote_head = repo.remote_head(name)
     if remote_head is not None:
-        repo.fetch(name)  # type: ignore[attr-defined]
+        repo.fetch(name)
     flows = (tracked_folders(project)[1],)
     remote = files_at_rev(repo, remote_head, flows) if remote_head else {}
     result = PushResult(name, push_plan(remote, files_at_rev(repo, "HEAD", flows)))
     if not dry_run:
-        result.commit = repo.push(name)  # type: ignore[attr-defined]
+        result.commit = repo.push(name)
     return result
 
 
-def working_files(project: Project, repo: object) -> Files:
+def working_files(project: Project, repo: GitRepo) -> Files:
     """The working copy's notebooks and flows that Git sees: tracked or untracked, never ignored
     (a sync must not delete what .gitignore keeps out of the repository)."""
-    listed = repo.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",  # type: ignore[attr-defined]
+    listed = repo.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
                       *tracked_folders(project)).out.split("\0")
     files: dict[str, bytes] = {}
     for name in sorted(n for n in listed if n):
@@ -84,12 +88,12 @@ def sync(project: Project, branch: str | None, *, dry_run: bool, delete: bool, f
     """Make the working copy's notebooks and flows equal to the branch, as SyncFlows does for a
     Kestra instance. What it would overwrite or delete is first saved under a backup ref."""
     repo, name = _repo(project, branch)
-    remote_head = repo.remote_head(name)  # type: ignore[attr-defined]
+    remote_head = repo.remote_head(name)
     if remote_head is None:  # a failed read raised already: this really is a missing branch
         raise NbopsError(f"branch {name!r} does not exist on origin", hint="nbops push --branch " + name)
-    repo.fetch(name)  # type: ignore[attr-defined]
+    repo.fetch(name)
     remote = files_at_rev(repo, remote_head, tracked_folders(project))
-    head = files_at_rev(repo, "HEAD", tracked_folders(project)) if repo.head_commit() else {}  # type: ignore[attr-defined]
+    head = files_at_rev(repo, "HEAD", tracked_folders(project)) if repo.head_commit() else {}
     plan = sync_plan(remote, working_files(project, repo), head)
     result = SyncResult(name, plan)
     if not delete:
@@ -100,7 +104,7 @@ def sync(project: Project, branch: str | None, *, dry_run: bool, delete: bool, f
         return result
     touched = [c.path for c in result.plan if c.change in (Change.UPDATED, Change.OVERWRITTEN, Change.DELETED)]
     if touched:
-        result.backup = repo.backup(touched, "sync")  # type: ignore[attr-defined]
+        result.backup = repo.backup(touched, "sync")
     _apply(project, result.plan, remote)
     return result
 
