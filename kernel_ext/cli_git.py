@@ -100,7 +100,15 @@ def cmd_sync(project: Any, args: argparse.Namespace, out: TextIO) -> int:
         print(f"{'KEPT':<11} {path}  (not on the branch; --delete removes it)", file=out)
     if result.backup:
         print(f"the replaced files are saved in {result.backup} (nbops restore {result.backup})", file=out)
-    print("dry run: nothing changed" if args.dry_run else f"in sync with origin/{result.branch}", file=out)
+    if args.dry_run:
+        print("dry run: nothing changed", file=out)
+    elif result.moved_to:
+        print(f"in sync with origin/{result.branch}; HEAD fast-forwarded to {result.moved_to[:12]}", file=out)
+    elif result.stays is None:
+        print(f"in sync with origin/{result.branch}", file=out)
+    else:
+        print(f"in sync with origin/{result.branch}; Git's HEAD stays where it was ({result.stays}):"
+              " git status shows the synced files as changes, see docs/git.md#after-a-sync", file=out)
     return 0
 
 

@@ -410,3 +410,25 @@ def test_sync_delete_leaves_ignored_files_alone(repo: Repo, tmp_path: Path) -> N
     scratch.write_text("mine, ignored")
     assert mine.cli("sync", "--delete").code == 0
     assert scratch.read_text() == "mine, ignored"
+
+
+def test_sync_fast_forwards_head_when_it_can_and_says_why_when_not(repo: Repo, tmp_path: Path) -> None:
+    remote = with_remote(initial(repo), tmp_path)
+    repo.nb("a.ipynb", params="x = 1\n")
+    assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
+    mine, ahead = clone_of(remote, tmp_path, "mine"), clone_of(remote, tmp_path, "ahead")
+    (ahead.root / "mine.txt").write_text("a local commit\n")
+    ahead.git("add", "mine.txt")
+    ahead.git("commit", "-qm", "local work")
+    repo.nb("a.ipynb", params="x = 2\n")
+    repo.nb("b.ipynb")
+    assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
+    synced = mine.cli("sync")
+    assert synced.code == 0 and "HEAD fast-forwarded to" in synced.out
+    assert head(mine) == remote_ref(remote) and mine.git("status", "--porcelain") == ""
+    assert "Already up to date" in mine.git("pull", "--ff-only")
+    kept = ahead.cli("sync")  # a local commit: HEAD must not move, and the user is told why
+    assert kept.code == 0 and "commits that are not on origin" in kept.out
+    assert ahead.git("log", "-1", "--format=%s").strip() == "local work"
+    assert "x = 2" in (ahead.root / "notebooks" / "a.ipynb").read_text()  # the files are synced all the same
+    assert "x = 1" in show(ahead, ":notebooks/a.ipynb")  # and the index is left alone

@@ -50,7 +50,7 @@ def commit_contents(root: Path, contents: Mapping[str, bytes | None], message: s
         for attempt in range(RETRIES):
             parent = repo.head.commit.hexsha if repo.head.is_valid() else None
             commit = _commit_on(repo, parent, blobs, message, env)
-            if parent and repo.git.rev_parse(f"{commit}^{{tree}}") == repo.git.rev_parse(f"{parent}^{{tree}}"):
+            if commit is None:
                 return None
             try:
                 repo.git.update_ref("HEAD", commit, parent or "0" * 40, "-m", f"nbops commit: {message}")
@@ -77,7 +77,8 @@ def _blobs(repo: Any, contents: Mapping[str, bytes | None]) -> dict[str, str | N
 
 
 def _commit_on(repo: Any, parent: str | None, blobs: Mapping[str, str | None], message: str,
-               env: dict[str, str]) -> str:
+               env: dict[str, str]) -> str | None:
+    """The new commit on ``parent``, or None when its tree would be the parent's (no empty commit)."""
     import git
 
     fd, index = tempfile.mkstemp(prefix="nbops-index-")
@@ -94,6 +95,8 @@ def _commit_on(repo: Any, parent: str | None, blobs: Mapping[str, str | None], m
             stream.seek(0)
             repo.git.update_index("--index-info", istream=stream, env=private)
         tree = repo.git.write_tree(env=private)
+        if parent and tree == repo.git.rev_parse(f"{parent}^{{tree}}"):
+            return None
         parents = ["-p", parent] if parent else []
         return str(repo.git.commit_tree(tree, *parents, "-m", message, env=private))
     except git.GitCommandError as exc:

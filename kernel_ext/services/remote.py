@@ -27,6 +27,8 @@ class SyncResult:
     plan: list[PlannedChange]
     kept: list[str] = field(default_factory=list)  # local files the branch lacks, kept without --delete
     backup: str | None = None  # the ref holding what the sync replaced
+    moved_to: str | None = None  # the branch commit HEAD fast-forwarded to, when it could
+    stays: str | None = None  # why HEAD did not move (a dry run: None)
 
 
 def _repo(project: Project, branch: str | None) -> tuple[GitRepo, str]:
@@ -106,7 +108,34 @@ def sync(project: Project, branch: str | None, *, dry_run: bool, delete: bool, f
     if touched:
         result.backup = repo.backup(touched, "sync")
     _apply(project, result.plan, remote)
+    _catch_up(repo, result, remote_head, head)
     return result
+
+
+def _catch_up(repo: GitRepo, result: SyncResult, remote_head: str, head: Files) -> None:
+    """Move HEAD to the branch commit when that is a fast-forward of the checked-out branch, as
+    ``git pull --ff-only`` would: otherwise Git would see the synced files as the user's own
+    changes, ``git pull`` would refuse, and a later commit would record them a second time. The
+    synced paths are first set in the index to the branch's version, so the merge takes them as
+    they are; anything in the way (local commits, other local edits) leaves HEAD where it was."""
+    current = repo.head_commit()
+    if repo.branch() != result.branch:
+        result.stays = f"the checked-out branch is not {result.branch}"
+    elif any(path in head for path in result.kept):
+        result.stays = "files the branch deleted are kept (no --delete)"
+    elif current is not None and repo.run("merge-base", "--is-ancestor", current, remote_head, check=False).status:
+        result.stays = "this branch has commits that are not on origin"
+    if result.stays or current == remote_head:
+        return
+    paths = [c.path for c in result.plan if c.change is not Change.UNCHANGED]
+    if paths:
+        repo.run("reset", "-q", remote_head, "--", *paths)
+    merged = repo.run("merge", "--ff-only", "-q", remote_head, check=False)
+    if merged.status:
+        result.stays = (merged.err or merged.out).strip().splitlines()[0] if (merged.err or merged.out).strip() \
+            else "git merge --ff-only failed"
+        return
+    result.moved_to = remote_head
 
 
 def _check_deletions(project: Project, result: SyncResult, force: bool) -> None:
