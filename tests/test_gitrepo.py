@@ -1,21 +1,18 @@
 """The Git layer (kernel_ext.adapters.gitrepo) against real repositories: a work tree in tmp_path
-and bare remotes reached by path. No mocks: every assertion is about what git itself now holds."""
+and bare remotes reached by path. No mocks: every assertion is about what git itself now holds.
+Commits are made with plain git here; nbops' own commit path is tested through ``nbops commit``."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
-import textwrap
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Repo
+from conftest import Repo, flow_notebook
 
-from kernel_ext.adapters.gitrepo import BACKUP_REFS, GitRepo, IndexLocked, PushRejected
+from kernel_ext.adapters.gitrepo import BACKUP_REFS, GitRepo, PushRejected
 from kernel_ext.errors import ConfigError, ConflictError, NbopsError
 
 
@@ -51,6 +48,13 @@ def remote(tmp_path: Path, gr: GitRepo) -> Path:
     return bare
 
 
+def commit_paths(root: Path, message: str, *paths: str) -> str:
+    """Setup with plain git: commit exactly ``paths`` (deletions too), whatever else is staged; the new HEAD."""
+    git(root, "add", "-A", "--", *paths)
+    git(root, "commit", "-q", "-m", message, "--only", "--", *paths)
+    return git(root, "rev-parse", "HEAD")
+
+
 def staged(root: Path) -> list[str]:
     return git(root, "diff", "--cached", "--name-only").splitlines()
 
@@ -77,7 +81,7 @@ def test_state_before_first_commit_and_after(repo: Repo) -> None:
     assert fresh.branch() == "main"
     assert fresh.is_dirty()  # pyproject.toml is untracked
     assert not fresh.is_dirty(untracked=False)
-    sha = fresh.commit("first", None, ["pyproject.toml"])
+    sha = commit_paths(repo.root, "first", "pyproject.toml")
     assert sha == fresh.head_commit() == git(repo.root, "rev-parse", "HEAD")
     assert not fresh.is_dirty()
 
@@ -94,157 +98,96 @@ def test_open_from_a_sub_folder_finds_the_work_tree(gr: GitRepo) -> None:
     assert GitRepo.open(gr.root / "_flows").root == gr.root
 
 
-# ---- stage_exactly ---------------------------------------------------------------------------------
+# ---- what GitRepo.commit once guarded, now through the product path (nbops commit) ----------------
+# nbops commit builds its commit in a private index (kernel_ext.adapters.gitcommit); most of its
+# guards are tested in test_gitflow.py, these are the ones tested nowhere else.
 
-def test_stage_exactly_stages_only_the_named_paths(gr: GitRepo) -> None:
-    write(gr.root, "_flows/b.yml", "id: b\n")
-    write(gr.root, "_flows/c.yml", "id: c\n")
-    write(gr.root, "*.yml", "a file literally named *.yml\n")  # a glob would stage everything
-    write(gr.root, "notebooks/a.ipynb", '{"cells": [1]}\n')  # tracked, modified, not named
-    (gr.root / "_flows/a.yml").unlink()  # tracked, deleted, named
-    assert gr.stage_exactly(["_flows/b.yml", "*.yml", "_flows/a.yml"]) == ["_flows/b.yml", "*.yml", "_flows/a.yml"]
-    assert sorted(staged(gr.root)) == ["*.yml", "_flows/a.yml", "_flows/b.yml"]
-    status = git(gr.root, "status", "--porcelain")
-    assert "?? _flows/c.yml" in status and " M notebooks/a.ipynb" in status and "D  _flows/a.yml" in status
+@pytest.fixture
+def started(repo: Repo) -> Repo:
+    """The conftest repository with a first commit, and one flow notebook ready to commit."""
+    commit_paths(repo.root, "first", "pyproject.toml")
+    repo.nb("a.ipynb")
+    return repo
 
 
-def test_stage_exactly_refuses_unknown_paths_and_folders(gr: GitRepo) -> None:
-    with pytest.raises(NbopsError, match="no such file") as info:
-        gr.stage_exactly(["_flows/typo.yml"])
-    assert info.value.file == "_flows/typo.yml"
-    with pytest.raises(NbopsError, match="is a folder"):
-        gr.stage_exactly(["_flows"])
-    assert staged(gr.root) == []
+def unchanged(repo: Repo, head: str) -> bool:
+    """Nothing committed, nothing staged."""
+    return git(repo.root, "rev-parse", "HEAD") == head and staged(repo.root) == []
 
 
-@pytest.mark.parametrize("path", ["../outside.txt", "_flows/../../outside.txt", "/etc/passwd", ".git/config", "."])
-def test_stage_exactly_refuses_paths_outside_the_repository(gr: GitRepo, path: str) -> None:
-    with pytest.raises(ConflictError):
-        gr.stage_exactly([path])
-    assert staged(gr.root) == []
+@pytest.mark.parametrize(("where", "message"), [
+    ("absolute", "is outside the repository"), ("relative", "is outside the repository"),
+    ("symlinked-folder", "is outside the repository"), ("git-dir", "is not a notebook"),
+    ("typo", "no such file")])
+def test_commit_refuses_paths_it_must_not_commit(started: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 where: str, message: str) -> None:
+    monkeypatch.chdir(started.root)  # relative paths as typed in the repository
+    outside = flow_notebook(tmp_path / "outside" / "secret.ipynb")
+    os.symlink(outside.parent, started.root / "notebooks" / "linked")
+    path = {"absolute": str(outside), "relative": "../outside/secret.ipynb", "git-dir": ".git/config",
+            "symlinked-folder": "notebooks/linked/secret.ipynb", "typo": "notebooks/typo.ipynb"}[where]
+    head = git(started.root, "rev-parse", "HEAD")
+    result = started.cli("commit", path)
+    assert result.code == 2 and message in result.err
+    assert unchanged(started, head)
 
 
-def test_symlinks_leading_out_are_refused_inside_ones_are_fine(gr: GitRepo, tmp_path: Path) -> None:
-    outside = write(tmp_path, "outside/secret.txt", "secret\n")
-    os.symlink(outside, gr.root / "leak.txt")
-    os.symlink(outside.parent, gr.root / "linked")
-    with pytest.raises(ConflictError, match="outside the repository") as info:
-        gr.stage_exactly(["leak.txt"])
-    assert info.value.file == "leak.txt"
-    with pytest.raises(ConflictError, match="symbolic link"):
-        gr.stage_exactly(["linked/secret.txt"])
-    assert staged(gr.root) == []
-    os.symlink("_flows/a.yml", gr.root / "alias.yml")
-    gr.stage_exactly(["alias.yml"])
-    assert staged(gr.root) == ["alias.yml"]
+def test_conflict_markers_name_every_file_and_its_line(started: Repo) -> None:
+    lines = {}
+    for name in ("b", "c"):
+        path = started.nb(f"{name}.ipynb")
+        text = path.read_text().splitlines()
+        at = next(i for i, line in enumerate(text) if '"x = 1' in line)
+        text[at:at + 1] = ["<<<<<<< HEAD", text[at], "=======", text[at].replace("x = 1", "x = 2"), ">>>>>>> theirs"]
+        path.write_text("\n".join(text) + "\n")  # as a line-wise merge leaves a notebook
+        lines[name] = at + 1
+    head = git(started.root, "rev-parse", "HEAD")
+    result = started.cli("commit")
+    said = result.out + result.err
+    assert result.code == 3
+    for name, line in lines.items():
+        assert f"notebooks/{name}.ipynb has a merge-conflict marker at line {line}" in said
+    assert unchanged(started, head)  # notebooks/a.ipynb, clean, is not committed alone either
 
 
-def test_conflict_markers_are_refused_naming_file_and_line(gr: GitRepo) -> None:
-    write(gr.root, "_flows/a.yml", "id: a\n<<<<<<< HEAD\nnamespace: x\n=======\nnamespace: y\n>>>>>>> other\n")
-    write(gr.root, "notebooks/b.ipynb", '{\n "cells": [],\n=======\n "x": 1\n}\n')
-    write(gr.root, "docs/readme.md", "Title\n=======\n\ntext\n")  # a Markdown underline, not a marker
-    with pytest.raises(ConflictError) as info:
-        gr.stage_exactly(["docs/readme.md", "_flows/a.yml", "notebooks/b.ipynb"])
-    assert info.value.file == "_flows/a.yml"
-    assert "line 2" in str(info.value) and "notebooks/b.ipynb" in str(info.value)
-    assert staged(gr.root) == []
-    gr.stage_exactly(["docs/readme.md"])
-    assert staged(gr.root) == ["docs/readme.md"]
+@pytest.mark.parametrize("author", ["Eve <evil@x> <e@x>", "<e@x>", "Eve"])
+def test_a_malformed_author_is_refused(started: Repo, author: str) -> None:
+    (started.root / "pyproject.toml").write_text(f'[tool.nbops]\nnamespace = "acme.data"\nauthor = "{author}"\n')
+    head = git(started.root, "rev-parse", "HEAD")
+    result = started.cli("commit")
+    assert result.code == 2 and "is not 'Name <email>'" in result.err
+    assert unchanged(started, head)
 
 
-# ---- commit ----------------------------------------------------------------------------------------
-
-def test_commit_with_author_commits_only_its_paths(gr: GitRepo) -> None:
-    write(gr.root, "_flows/a.yml", "id: a\nnamespace: acme.data\ndescription: new\n")
-    write(gr.root, "_flows/other.yml", "id: other\n")
-    gr.stage_exactly(["_flows/other.yml"])  # staged by someone else: must stay out of our commit
-    before = gr.head_commit()
-    sha = gr.commit("Update a", ("Ann Analyst", "ann@example.com"), ["_flows/a.yml"])
-    assert sha == git(gr.root, "rev-parse", "HEAD") and sha != before
-    assert git(gr.root, "log", "-1", "--format=%an <%ae>|%cn|%s") == "Ann Analyst <ann@example.com>|Test|Update a"
-    assert git(gr.root, "show", "--name-only", "--format=", "HEAD").splitlines() == ["_flows/a.yml"]
-    assert staged(gr.root) == ["_flows/other.yml"]
-    assert gr.commit("again", None, ["_flows/a.yml"]) is None  # nothing changed: no empty commit
-    fsck_clean(gr.root)
+def test_without_an_author_the_commit_is_gits_configured_user(started: Repo) -> None:
+    assert started.cli("commit").code == 0
+    assert git(started.root, "log", "-1", "--format=%an <%ae>|%cn") == "Test <test@example.com>|Test"
 
 
-def test_commit_uses_the_configured_user_and_records_deletions(gr: GitRepo) -> None:
-    (gr.root / "_flows/a.yml").unlink()
-    gr.commit("Delete a", None, ["_flows/a.yml"])
-    assert git(gr.root, "log", "-1", "--format=%an <%ae>") == "Test <test@example.com>"
-    assert git(gr.root, "ls-tree", "-r", "--name-only", "HEAD").splitlines() == ["notebooks/a.ipynb", "pyproject.toml"]
+def test_commit_on_a_detached_head_is_refused(started: Repo) -> None:
+    git(started.root, "checkout", "-q", "--detach")
+    head = git(started.root, "rev-parse", "HEAD")
+    result = started.cli("commit")
+    assert result.code == 1 and "HEAD is detached" in result.err
+    assert unchanged(started, head)
 
 
-def test_commit_refuses_a_bad_author_and_an_empty_message(gr: GitRepo) -> None:
-    write(gr.root, "x.txt", "x\n")
-    with pytest.raises(ConfigError, match="author"):
-        gr.commit("m", ("Eve <evil@x>", "e@x"), ["x.txt"])
-    with pytest.raises(NbopsError, match="empty commit message"):
-        gr.commit("  ", None, ["x.txt"])
+def test_a_live_index_lock_is_waited_for(started: Repo) -> None:
+    lock = started.root / ".git" / "index.lock"
+    lock.write_bytes(b"")  # another git at work: young, so not stale
+    threading.Timer(0.4, lock.unlink).start()  # ... and it finishes while nbops waits
+    result = started.cli("commit")
+    assert result.code == 0, result.err
+    assert git(started.root, "ls-tree", "-r", "--name-only", "HEAD").splitlines() == \
+        ["_flows/a.yml", "notebooks/a.ipynb", "pyproject.toml"]
+    assert git(started.root, "status", "--porcelain") == ""  # the index was refreshed once the lock was gone
+    fsck_clean(started.root)
 
 
-def test_stale_index_lock_is_reported_and_left_in_place(gr: GitRepo) -> None:
-    lock = gr.git_dir / "index.lock"
-    lock.write_bytes(b"")
-    old = time.time() - 300
-    os.utime(lock, (old, old))
-    write(gr.root, "x.txt", "x\n")
-    started = time.monotonic()
-    with pytest.raises(IndexLocked) as info:
-        gr.commit("m", None, ["x.txt"])
-    assert time.monotonic() - started < 5  # stale: no point waiting
-    assert info.value.stale and info.value.lock == lock
-    assert "index.lock" in str(info.value) and "remove it" in (info.value.hint or "")
-    assert lock.exists()
-
-
-def test_a_live_lock_is_waited_for_then_named(gr: GitRepo) -> None:
-    lock = gr.git_dir / "index.lock"
-    lock.write_bytes(b"")
-    write(gr.root, "x.txt", "x\n")
-    impatient = GitRepo(gr.root, lock_wait=0.6)
-    started = time.monotonic()
-    with pytest.raises(IndexLocked, match="index.lock") as info:
-        impatient.commit("m", None, ["x.txt"])
-    assert 0.5 < time.monotonic() - started < 5 and not info.value.stale and lock.exists()
-    threading.Timer(0.4, lock.unlink).start()  # the other git finishes while we wait
-    assert GitRepo(gr.root, lock_wait=5).commit("m", None, ["x.txt"]) == gr.head_commit()
-
-
-CONCURRENT = textwrap.dedent("""
-    import json, sys, time
-    from pathlib import Path
-    from kernel_ext.adapters.gitrepo import GitRepo, IndexLocked
-    root, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-    repo, results = GitRepo(root), []
-    while not go.exists():
-        time.sleep(0.002)
-    for i in range(6):
-        (root / f"{name}.txt").write_text(f"{name} {i}\\n")
-        try:
-            results.append(["ok", repo.commit(f"{name} {i}", None, [f"{name}.txt"])])
-        except IndexLocked as exc:
-            results.append(["locked", str(exc)])
-    print(json.dumps(results))
-""")
-
-
-def test_two_processes_committing_at_once_lose_nothing(gr: GitRepo, tmp_path: Path) -> None:
-    go = tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(gr.root), name, str(go)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("p1", "p2")]
-    time.sleep(0.8)  # both imported and waiting
-    go.touch()
-    outputs = [proc.communicate(timeout=60) for proc in procs]
-    assert all(proc.returncode == 0 for proc in procs), outputs
-    results = [row for out, _ in outputs for row in json.loads(out)]
-    done = [sha for kind, sha in results if kind == "ok"]
-    assert all("index.lock" in text for kind, text in results if kind == "locked")
-    history = git(gr.root, "rev-list", "HEAD").splitlines()
-    assert set(done) <= set(history) and len(history) == 1 + len(done)  # every commit landed, none lost
-    assert len(done) >= 2
-    fsck_clean(gr.root)
+def test_a_blank_commit_message_is_refused(started: Repo) -> None:
+    head = git(started.root, "rev-parse", "HEAD")
+    result = started.cli("commit", "-m", "  ")
+    assert result.code != 0 and unchanged(started, head)
 
 
 # ---- remotes: URLs, branch names -------------------------------------------------------------------
@@ -304,9 +247,6 @@ def test_no_remote_is_a_clear_error(gr: GitRepo) -> None:
 def test_detached_head_is_a_clear_error_for_branch_operations(gr: GitRepo, remote: Path) -> None:
     git(gr.root, "checkout", "-q", "--detach")
     assert gr.branch() is None and gr.head_commit() is not None
-    write(gr.root, "x.txt", "x\n")
-    with pytest.raises(NbopsError, match="HEAD is detached; check out a branch"):
-        gr.commit("m", None, ["x.txt"])
     with pytest.raises(NbopsError, match="HEAD is detached; check out a branch"):
         gr.push("main")
     assert gr.remote_head("main") == gr.head_commit()  # reading needs no branch
@@ -317,7 +257,7 @@ def test_detached_head_is_a_clear_error_for_branch_operations(gr: GitRepo, remot
 def test_push_creates_the_branch_and_verifies_it(gr: GitRepo, remote: Path) -> None:
     assert gr.remote_url() == str(remote)
     write(gr.root, "_flows/b.yml", "id: b\n")
-    sha = gr.commit("Add b", None, ["_flows/b.yml"])
+    sha = commit_paths(gr.root, "Add b", "_flows/b.yml")
     assert gr.remote_head("flows/dev") is None
     with pytest.raises(NbopsError, match="does not exist"):
         gr.push("flows/dev", create=False)
@@ -336,7 +276,7 @@ def test_push_to_a_diverged_remote_is_rejected_and_changes_nothing(gr: GitRepo, 
     git(other, "push", "-q", "origin", "main")
     theirs = git(other, "rev-parse", "HEAD")
     write(gr.root, "_flows/mine.yml", "id: mine\n")
-    mine = gr.commit("mine", None, ["_flows/mine.yml"])
+    mine = commit_paths(gr.root, "mine", "_flows/mine.yml")
     with pytest.raises(PushRejected) as info:
         gr.push("main")
     assert info.value.exit_code == 7 and "main" in str(info.value) and info.value.hint
@@ -367,7 +307,7 @@ def test_files_at_reads_a_folder_at_a_revision(gr: GitRepo) -> None:
     assert first is not None
     write(gr.root, "_flows/sub/b.yml", b"id: b\r\n\x00binary-ok")
     write(gr.root, "_flowsX/c.yml", "id: c\n")
-    gr.commit("more", None, ["_flows/sub/b.yml", "_flowsX/c.yml"])
+    commit_paths(gr.root, "more", "_flows/sub/b.yml", "_flowsX/c.yml")
     assert gr.files_at("HEAD", "_flows/") == {"_flows/a.yml": b"id: a\nnamespace: acme.data\n",
                                               "_flows/sub/b.yml": b"id: b\r\n\x00binary-ok"}
     assert list(gr.files_at(first, "_flows")) == ["_flows/a.yml"]
@@ -386,7 +326,7 @@ def test_diff_names_between_revisions_and_the_work_tree(gr: GitRepo) -> None:
     first = gr.head_commit()
     assert first is not None
     write(gr.root, "_flows/b.yml", "id: b\n")
-    gr.commit("b", None, ["_flows/b.yml"])
+    commit_paths(gr.root, "b", "_flows/b.yml")
     assert gr.diff_names(first, "HEAD", "_flows") == ["_flows/b.yml"]
     assert gr.diff_names(first, "HEAD", "notebooks") == []
     write(gr.root, "_flows/a.yml", "changed\n")
@@ -405,7 +345,7 @@ def test_backup_keeps_local_work_without_touching_anything_and_restore_brings_it
     script = write(gr.root, "notebooks/run.sh", "#!/bin/sh\n")  # untracked, executable
     script.chmod(0o755)
     os.symlink("a.yml", gr.root / "_flows/link.yml")  # kept as a link, not as what it points to
-    gr.stage_exactly(["_flows/new.yml"])
+    git(gr.root, "add", "_flows/new.yml")
     def state() -> tuple[object, ...]:
         return (git(gr.root, "rev-parse", "HEAD"), git(gr.root, "status", "--porcelain"),
                 git(gr.root, "ls-files", "--stage"), gr.files_at("HEAD", ""))

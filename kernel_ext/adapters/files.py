@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import NbopsError
+
+T = TypeVar("T")
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_FLOW_BYTES = 1024 * 1024
@@ -28,27 +32,43 @@ def read_text(path: Path, limit: int, display: str | None = None) -> str:
         raise NbopsError("is a folder, not a file", file=name) from None
 
 
-def atomic_write(path: Path, text: str | bytes) -> None:
+def atomic_write(path: Path, text: str | bytes, *, executable: bool | None = None, symlink: bool = False) -> None:
     """Write through a temporary file in the same folder, then rename: readers see old or new, never half.
-    The temporary name is unique per process and thread (O_EXCL refuses a stale one); a new file gets
-    the usual 0666 & ~umask, a replaced one keeps its mode."""
+    The temporary name is unique per process and thread (O_EXCL refuses a stale one, which is replaced).
+
+    Mode: by default a new file gets the usual 0666 & ~umask and a replaced one keeps its mode;
+    ``executable=True``/``False`` gives 0777/0666 & ~umask whatever was there, as ``git checkout`` does.
+    ``symlink=True`` makes ``path`` a symbolic link whose target is ``text`` (replacing what was at
+    ``path``, never writing through it)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     data = text.encode("utf-8") if isinstance(text, str) else text
+    if symlink:
+        target = text if isinstance(text, str) else os.fsdecode(text)
+        _create(tmp, lambda: os.symlink(target, tmp))
+        fd = None
+    else:
+        mode = _mode_of(path) if executable is None else 0o777 if executable else 0o666
+        fd = _create(tmp, lambda: os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _mode_of(path))
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _mode_of(path))
-    except FileExistsError:  # left behind by a killed process with our pid
-        tmp.unlink()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _mode_of(path))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        if fd is not None:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _create(tmp: Path, make: Callable[[], T]) -> T:
+    """``make()`` the temporary file, creating its folder or removing a stale one first if needed."""
+    try:
+        return make()
+    except FileNotFoundError:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        return make()
+    except FileExistsError:  # left behind by a killed process with our pid
+        tmp.unlink()
+        return make()
 
 
 def _mode_of(path: Path) -> int:

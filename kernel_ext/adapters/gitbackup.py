@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ConfigError, NbopsError
-from .gitsafety import atomic_write_bytes
+from .files import atomic_write
 
 if TYPE_CHECKING:
     from .gitrepo import GitRepo
@@ -130,8 +130,7 @@ def restore(repo: GitRepo, ref: str, paths: Iterable[str] | None = None) -> list
         mode, _, blob = entries[rel]
         repo.relpath(rel)  # checked again: a folder on the way may have become a symlink since
         try:
-            atomic_write_bytes(repo.root / rel, repo.blob(blob), executable=mode == "100755",
-                               symlink=mode == "120000")
+            atomic_write(repo.root / rel, repo.blob(blob), executable=mode == "100755", symlink=mode == "120000")
         except OSError as exc:
             raise NbopsError(f"cannot restore: {exc.strerror}", file=rel) from None
         written.append(rel)

@@ -130,7 +130,7 @@ def _refresh_index(repo: Any, paths: list[str]) -> None:
 
     for attempt in range(RETRIES):
         try:
-            repo.git.reset("-q", "HEAD", "--", *paths)
+            repo.git.execute(["git", "--literal-pathspecs", "reset", "-q", "HEAD", "--", *paths])  # a name is a name
             return
         except git.GitCommandError as exc:
             if "index.lock" not in str(exc) or attempt == RETRIES - 1:

@@ -1,20 +1,18 @@
-"""The Git layer under ``nbops commit/push/sync/diff``: Git stays the single source of truth, so
-every write here is exact (only the named paths), checked (no escape, no conflict markers, no
-hostile remote), verified (a push counts once the remote says so) and recoverable (backup refs).
+"""The Git layer under ``nbops push/sync/diff/restore``: Git stays the single source of truth, so
+every write here is checked (no escape from the work tree, no hostile remote), verified (a push
+counts once the remote says so) and recoverable (backup refs). ``nbops commit`` builds its commit
+in a private index instead (:mod:`gitcommit`).
 
 Every git call goes through GitPython's ``execute`` with an argv list (never a shell string) and
 ``LC_ALL=C``; a failure becomes an :class:`NbopsError` carrying git's own message and what to do.
-Staging uses ``git add`` itself (GitPython's index writer is ~17x slower).
 """
 from __future__ import annotations
 
 import os
-import random
 import re
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Self, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple, Self, cast
 
 from ..errors import ConfigError, NbopsError
 from . import gitbackup, gitremote
@@ -29,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["BACKUP_REFS", "Backup", "GitRepo", "IndexLocked", "PushRejected"]
 
 _REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-T = TypeVar("T")
 
 
 class GitResult(NamedTuple):
@@ -43,8 +40,7 @@ class GitResult(NamedTuple):
 class GitRepo:
     """A Git work tree (found from ``root`` or a folder below it, as git does) and its remote."""
 
-    def __init__(self, root: Path | str, *, remote: str = "origin", lock_wait: float = 10.0,
-                 network_timeout: float = 120.0):
+    def __init__(self, root: Path | str, *, remote: str = "origin", network_timeout: float = 120.0):
         import git  # GitPython, imported on first use: importing nbops stays fast
 
         try:
@@ -58,7 +54,7 @@ class GitRepo:
             raise ConfigError(f"invalid remote name {remote!r}", hint="use a name such as origin")
         self._repo: git.Repo = repo
         self.root = Path(repo.working_tree_dir).resolve()
-        self.remote, self.lock_wait, self.network_timeout = remote, lock_wait, network_timeout
+        self.remote, self.network_timeout = remote, network_timeout
 
     @classmethod
     def open(cls, root: Path | str, *, remote: str = "origin") -> GitRepo:
@@ -99,23 +95,6 @@ class GitRepo:
             raise safety.git_failure(args, err or out)
         return GitResult(status, out, err)
 
-    def _locked(self, action: Callable[[], T]) -> T:
-        """Run an index-writing action; while another git holds a lock, retry with jittered backoff
-        for ``lock_wait`` seconds, then fail naming the lock. A stale lock fails at once."""
-        index_lock = self.git_dir / "index.lock"
-        deadline, delay = time.monotonic() + self.lock_wait, 0.05
-        while True:
-            safety.check_lock(index_lock, self.root)
-            try:
-                return action()
-            except safety.LockBusy as busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise IndexLocked(f"another git process holds the lock (waited {self.lock_wait:g} s)",
-                                      lock=busy.lock, stale=False, hint=busy.hint or "") from None
-                time.sleep(min(remaining, delay * (0.5 + random.random())))
-                delay = min(delay * 2, 0.5)
-
     # ---- state -------------------------------------------------------------------------------
 
     def relpath(self, path: str | os.PathLike[str]) -> str:
@@ -150,54 +129,6 @@ class GitRepo:
         result = self.run("--no-optional-locks", "--literal-pathspecs", "status", "--porcelain", "-z", mode,
                           "--", *(rels or []))
         return bool(result.out)
-
-    # ---- staging and committing --------------------------------------------------------------
-
-    def stage_exactly(self, paths: Iterable[str]) -> list[str]:
-        """Stage exactly these paths (``git add``; ``git rm --cached`` for deleted ones), nothing
-        else: no ``-A``, no globs. Refuses escapes, symlinks out, folders and conflict markers."""
-        rels = list(dict.fromkeys(self.relpath(p) for p in paths))
-        if not rels:
-            raise NbopsError("nothing to stage: no paths given")
-        present, missing = safety.split_stageable(self.root, rels)
-        unknown = sorted(set(missing) - self._known(missing))
-        if unknown:
-            raise NbopsError("no such file in the working tree, the index or HEAD", file=unknown[0],
-                             hint="check the path (it is relative to the repository root)")
-        if present:
-            self._locked(lambda: self.run("--literal-pathspecs", "add", "--", *present))
-        if missing:
-            self._locked(lambda: self.run("--literal-pathspecs", "rm", "--cached", "-q", "--ignore-unmatch",
-                                          "--", *missing))
-        return rels
-
-    def _known(self, rels: list[str]) -> set[str]:
-        """Which of ``rels`` Git knows (index or HEAD), to tell a deletion from a typo."""
-        if not rels:
-            return set()
-        found = self.run("--literal-pathspecs", "ls-files", "-z", "--cached", "--", *rels).out.split("\0")
-        if self.head_commit():
-            found += self.run("--literal-pathspecs", "ls-tree", "-r", "-z", "--name-only", "--full-tree", "HEAD",
-                              "--", *rels).out.split("\0")
-        return set(found) & set(rels)
-
-    def commit(self, message: str, author: tuple[str, str] | None = None,
-               paths: Iterable[str] = ()) -> str | None:
-        """Stage ``paths`` exactly and commit only them (``git commit --only``), whatever else is
-        staged; the new commit, or None when they equal HEAD. Hooks run (``nbops check`` may be one)."""
-        self.require_branch()
-        if not message.strip():
-            raise NbopsError("empty commit message", hint="say what changed")
-        rels = self.stage_exactly(paths)
-        base = ["HEAD"] if self.head_commit() else []
-        if self.run("--literal-pathspecs", "diff", "--cached", "--quiet", *base, "--", *rels,
-                    check=False).status == 0:
-            return None
-        args = ["-c", "core.abbrev=40", "--literal-pathspecs", "commit", "--only", "-m", message,
-                *safety.author_args(author), "--", *rels]
-        out = self._locked(lambda: self.run(*args)).out
-        match = re.search(r"^\[.*? ([0-9a-f]{40})\]", out, re.MULTILINE)
-        return match.group(1) if match else self.head_commit()
 
     # ---- remotes: see gitremote ------------------------------------------------------------
 

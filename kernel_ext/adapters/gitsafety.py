@@ -1,5 +1,5 @@
-"""The guards in front of every Git write nbops makes: paths, conflict markers, remote URLs,
-branch names, authors, index locks, atomic restores, and the translation of git's failures.
+"""The guards in front of the Git calls of :mod:`gitrepo`: paths, remote URLs, branch names,
+index locks, and the translation of git's failures.
 
 They live apart from :mod:`gitrepo` because they are plain file-system and string checks (no Git
 process), each small enough to test and read on its own. All failures are :class:`NbopsError`s.
@@ -9,18 +9,11 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import threading
 import time
 import urllib.parse
 from pathlib import Path
 
 from ..errors import ConfigError, ConflictError, NbopsError
-
-# Conflict markers git writes; a bare ``=======`` is also a Markdown/reST heading underline, so it
-# only counts in files where it can never be legitimate at column 0 (anything but prose).
-_MARKER_PREFIXES = (b"<<<<<<< ", b">>>>>>> ", b"||||||| ")
-_PROSE_SUFFIXES = {".md", ".markdown", ".rst", ".txt", ".adoc"}
-_MAX_SCAN_BYTES = 50 * 1024 * 1024
 
 # Transports a remote may use; everything else (ext::, fd::, remote helpers) is refused up front
 # and, as a second fence, not allowed by git itself for the network commands nbops runs.
@@ -55,7 +48,7 @@ class IndexLocked(NbopsError):
 
 
 class LockBusy(IndexLocked):
-    """A git command found a lock taken right now; callers retry it for a while."""
+    """A git command found a lock taken right now (another git is working): worth trying again."""
 
 
 def git_failure(args: tuple[str, ...], err: str) -> NbopsError:
@@ -91,57 +84,6 @@ def repo_relative(root: Path, path: str | os.PathLike[str]) -> str:
         raise ConflictError("path goes through a symbolic link to a folder", file=rel.as_posix(),
                             hint="use the real path; a symlinked folder may lead out of the repository")
     return rel.as_posix()
-
-
-def refuse_symlink_out(root: Path, rel: str) -> None:
-    """A symlink may be staged only when it points inside the repository (compared resolved)."""
-    full = root / rel
-    if full.is_symlink():
-        target = full.resolve()
-        if target != root and root not in target.parents:
-            raise ConflictError(f"symbolic link points outside the repository (to {target})", file=rel,
-                                hint="replace the link by the file itself, or leave it out")
-
-
-def conflict_marker_line(data: bytes, name: str) -> int | None:
-    """1-based line of the first merge-conflict marker in a text file, None when there is none or
-    the file is binary (a NUL byte in its first 8 KiB, git's own heuristic)."""
-    if b"\0" in data[:8000]:
-        return None
-    check_separator = Path(name).suffix.lower() not in _PROSE_SUFFIXES
-    for number, line in enumerate(data.splitlines(), start=1):
-        if line.startswith(_MARKER_PREFIXES) or (check_separator and line.rstrip(b"\r") == b"======="):
-            return number
-    return None
-
-
-def split_stageable(root: Path, rels: list[str]) -> tuple[list[str], list[str]]:
-    """(paths on disk, paths gone) of what is about to be staged; refuses folders (never stage
-    more than named), symlinks leading out and files with conflict markers."""
-    present = [rel for rel in rels if os.path.lexists(root / rel)]
-    for rel in present:
-        if (root / rel).is_dir() and not (root / rel).is_symlink():
-            raise NbopsError("is a folder; name the files to stage", file=rel)
-        refuse_symlink_out(root, rel)
-    refuse_conflict_markers(root, present)
-    return present, [rel for rel in rels if rel not in present]
-
-
-def refuse_conflict_markers(root: Path, rels: list[str]) -> None:
-    """Stop before staging an unresolved merge: name the file and line, and how many others."""
-    found: list[tuple[str, int]] = []
-    for rel in rels:
-        full = root / rel
-        if full.is_symlink() or not full.is_file() or full.stat().st_size > _MAX_SCAN_BYTES:
-            continue
-        line = conflict_marker_line(full.read_bytes(), rel)
-        if line is not None:
-            found.append((rel, line))
-    if found:
-        rel, line = found[0]
-        more = f" (and {len(found) - 1} more file(s): {', '.join(r for r, _ in found[1:])})" if found[1:] else ""
-        raise ConflictError(f"line {line}: unresolved merge-conflict marker{more}", file=rel,
-                            hint="resolve the conflict (keep one side, remove the <<<<<<< ======= >>>>>>> lines)")
 
 
 def validate_remote_url(url: str) -> str:
@@ -212,36 +154,6 @@ def git_running(root: Path) -> bool:
         if cwd is None or Path(cwd) == root or root in Path(cwd).parents:
             return True
     return False
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, executable: bool = False, symlink: bool = False) -> None:
-    """Replace ``path`` by ``data`` (or by a symlink to ``data``) through a temporary sibling and
-    a rename, so a crash leaves the old file or the new one, never half of it. A new file gets
-    0666/0777 & ~umask, like git checkout gives it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.nbops-tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp.unlink(missing_ok=True)
-    try:
-        if symlink:
-            os.symlink(os.fsdecode(data), tmp)
-        else:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o777 if executable else 0o666)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def author_args(author: tuple[str, str] | None) -> list[str]:
-    """``--author=Name <email>``; refuses what would garble the header (angle brackets, newlines)."""
-    if author is None:
-        return []
-    name, email = author
-    if not name.strip() or not email.strip() or any(c in name + email for c in "<>\n\r\0"):
-        raise ConfigError(f"invalid author {author!r}", hint="give a name and an e-mail, without < > or newlines")
-    return [f"--author={name.strip()} <{email.strip()}>"]
 
 
 def clean_prefix(prefix: str) -> str:

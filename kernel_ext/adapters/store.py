@@ -2,22 +2,33 @@
 
 WAL lets readers (``nbops runs``, the panel) work while a batch writes; every write is one short
 ``BEGIN IMMEDIATE`` transaction, so writers from several processes queue on SQLite's lock instead of
-failing or interleaving half-written executions. The schema is versioned with ``PRAGMA user_version``.
+failing or interleaving half-written executions. The schema is versioned with ``PRAGMA user_version``;
+the tables themselves, and how records map to their rows, are in :mod:`store_schema`.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
-from ..core.model import frozen_map
-from ..core.runs import CellError, ExecutionRecord, RunStatus, StepRecord
+from ..core.runs import ExecutionRecord, RunStatus, StepRecord
 from ..errors import NbopsError
+from .store_schema import (
+    INSERT_EXECUTION,
+    MIGRATIONS,
+    REPLACE_STEP,
+    execution_of,
+    execution_row,
+    statements,
+    step_of,
+    step_row,
+)
+
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "RETRIES", "RunStore"]
 
 T = TypeVar("T")
 
@@ -26,29 +37,7 @@ RETRIES = 5  # after busy_timeout already waited: a lock that outlasts it is rar
 _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
 _NOT_A_DATABASE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
-# Append only: a released migration never changes, since databases in the wild already ran it.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE executions (
-        id TEXT PRIMARY KEY, namespace TEXT NOT NULL, flow_id TEXT NOT NULL, notebook TEXT NOT NULL,
-        parameters TEXT NOT NULL, status TEXT NOT NULL, started REAL NOT NULL, ended REAL,
-        git_commit TEXT, git_dirty INTEGER, batch TEXT);
-    CREATE INDEX executions_flow ON executions (flow_id, started);
-    CREATE INDEX executions_batch ON executions (batch);
-    CREATE TABLE steps (
-        execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE, step TEXT NOT NULL,
-        notebook TEXT NOT NULL, status TEXT NOT NULL, started REAL NOT NULL, ended REAL,
-        attempts INTEGER NOT NULL, output_notebook TEXT, parameters TEXT NOT NULL, outputs TEXT NOT NULL,
-        error_cell INTEGER, error_name TEXT, error_message TEXT, error_traceback TEXT,
-        PRIMARY KEY (execution_id, step));
-    """,
-)
 
-_INSERT_EXECUTION = "INSERT INTO executions (id, namespace, flow_id, notebook, parameters, status, started, " \
-    "ended, git_commit, git_dirty, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_REPLACE_STEP = "INSERT OR REPLACE INTO steps (execution_id, step, notebook, status, started, ended, attempts, " \
-    "output_notebook, parameters, outputs, error_cell, error_name, error_message, error_traceback) " \
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 class _Busy(Exception):
     """Marks a "database is locked" answer that is worth another try."""
 
@@ -92,18 +81,18 @@ class RunStore:
         """Insert a new execution and the steps it already has; an existing id is an error, not an overwrite."""
         def work(conn: sqlite3.Connection) -> None:
             try:
-                conn.execute(_INSERT_EXECUTION, _execution_row(record))
+                conn.execute(INSERT_EXECUTION, execution_row(record))
             except sqlite3.IntegrityError:
                 raise NbopsError(f"execution {record.id} is already in the run history", file=str(self.path)) \
                     from None
-            conn.executemany(_REPLACE_STEP, [_step_row(record.id, step) for step in record.steps])
+            conn.executemany(REPLACE_STEP, [step_row(record.id, step) for step in record.steps])
         self._run(work)
 
     def record_step(self, execution_id: str, step: StepRecord) -> None:
         """Insert or replace the row of ``step.step``: a retried or finished step overwrites its earlier state."""
         def work(conn: sqlite3.Connection) -> None:
             try:
-                conn.execute(_REPLACE_STEP, _step_row(execution_id, step))
+                conn.execute(REPLACE_STEP, step_row(execution_id, step))
             except sqlite3.IntegrityError:  # the foreign key: no such execution
                 raise self._unknown(execution_id) from None
         self._run(work)
@@ -127,8 +116,8 @@ class RunStore:
         def work(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM steps WHERE execution_id = ?", (record.id,))
             conn.execute("DELETE FROM executions WHERE id = ?", (record.id,))
-            conn.execute(_INSERT_EXECUTION, _execution_row(record))
-            conn.executemany(_REPLACE_STEP, [_step_row(record.id, step) for step in record.steps])
+            conn.execute(INSERT_EXECUTION, execution_row(record))
+            conn.executemany(REPLACE_STEP, [step_row(record.id, step) for step in record.steps])
         self._run(work)
 
     def mark_interrupted(self, execution_ids: Iterable[str], ended: float) -> None:
@@ -163,7 +152,7 @@ class RunStore:
                                  hint="type more characters of the id")
             steps = conn.execute("SELECT * FROM steps WHERE execution_id = ? ORDER BY started, rowid",
                                  (rows[0]["id"],)).fetchall()
-            return _execution(rows[0], [_step(row) for row in steps])
+            return execution_of(rows[0], [step_of(row) for row in steps])
         return self._run(work, "BEGIN")
 
     def list_executions(self, flow: str | None = None, limit: int = 50,
@@ -178,10 +167,10 @@ class RunStore:
             steps: dict[str, list[StepRecord]] = {}
             for row in conn.execute(f"SELECT * FROM steps WHERE execution_id IN ({chosen}) ORDER BY started, rowid",
                                     args):
-                steps.setdefault(row["execution_id"], []).append(_step(row))
+                steps.setdefault(row["execution_id"], []).append(step_of(row))
             rows = conn.execute(f"SELECT * FROM executions WHERE id IN ({chosen}) ORDER BY started DESC, rowid DESC",
                                 args).fetchall()
-            return [_execution(row, steps.get(row["id"], [])) for row in rows]
+            return [execution_of(row, steps.get(row["id"], [])) for row in rows]
         return self._run(work, "BEGIN")
 
     def _unknown(self, execution_id: str) -> NbopsError:
@@ -259,7 +248,7 @@ class RunStore:
         try:
             version = self._checked_version(conn)  # again: another process may have migrated meanwhile
             for script in MIGRATIONS[version:]:
-                for statement in _statements(script):
+                for statement in statements(script):
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
             conn.execute("COMMIT")
@@ -296,46 +285,3 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
         except sqlite3.Error:
             pass  # SQLite has already rolled back (e.g. after an I/O error)
-
-
-def _statements(script: str) -> Iterable[str]:
-    """Split a script into statements (``executescript`` would commit our open transaction first)."""
-    pending = ""
-    for piece in script.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
-            if pending.strip(" \t\r\n;"):
-                yield pending
-            pending = ""
-
-
-def _dumps(value: Mapping[str, Any]) -> str:
-    return json.dumps(dict(value), default=str, sort_keys=True)
-
-
-def _execution_row(r: ExecutionRecord) -> tuple[Any, ...]:
-    dirty = None if r.git_dirty is None else int(r.git_dirty)
-    return (r.id, r.namespace, r.flow_id, r.notebook, _dumps(r.parameters), r.status.value, r.started, r.ended,
-            r.git_commit, dirty, r.batch)
-
-
-def _step_row(execution_id: str, s: StepRecord) -> tuple[Any, ...]:
-    e = s.error
-    error = (None, None, None, None) if e is None else (e.cell, e.name, e.message, e.traceback)
-    return (execution_id, s.step, s.notebook, s.status.value, s.started, s.ended, s.attempts, s.output_notebook,
-            _dumps(s.parameters), _dumps(s.outputs), *error)
-
-
-def _execution(row: sqlite3.Row, steps: list[StepRecord]) -> ExecutionRecord:
-    dirty = None if row["git_dirty"] is None else bool(row["git_dirty"])
-    return ExecutionRecord(row["id"], row["namespace"], row["flow_id"], row["notebook"],
-                           frozen_map(json.loads(row["parameters"])), RunStatus(row["status"]), row["started"],
-                           row["ended"], row["git_commit"], dirty, row["batch"], tuple(steps))
-
-
-def _step(row: sqlite3.Row) -> StepRecord:
-    error = None if row["error_name"] is None else CellError(
-        row["error_cell"], row["error_name"], row["error_message"] or "", row["error_traceback"] or "")
-    return StepRecord(row["step"], row["notebook"], RunStatus(row["status"]), row["started"], row["ended"],
-                      row["attempts"], row["output_notebook"], frozen_map(json.loads(row["parameters"])),
-                      frozen_map(json.loads(row["outputs"])), error)

@@ -113,6 +113,8 @@ def commit(project: Project, paths: list[Path] | None, message: str | None) -> C
     from ..adapters.gitcommit import commit_contents
     from .secretscan import refuse_secrets
 
+    if message is not None and not message.strip():
+        raise ConfigError("the commit message is blank", hint='nbops commit -m "what changed", or leave -m out')
     status = [] if paths else _status(project)
     notebooks = paths if paths else changed_notebooks(project, status)
     orphans = _orphans(project) if not paths else {}
