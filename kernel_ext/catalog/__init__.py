@@ -1,0 +1,1 @@
+"""The MkDocs catalog: a plugin that turns the flow repository into pages (see plugin.py)."""
