@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__, cli_git, cli_runs
+from . import __version__, cli_catalog, cli_git, cli_runs
 from .errors import InvalidError, NbopsError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--from-flow", type=Path, metavar="FILE", help="a Kestra flow YAML to start from")
     cli_runs.add_commands(commands)
     cli_git.add_commands(commands)
+    cli_catalog.add_commands(commands)
     return parser
 
 
@@ -70,7 +71,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                    "runs": cli_runs.cmd_runs, "show": cli_runs.cmd_show, "batch": cli_runs.cmd_batch,
                    "commit": cli_git.cmd_commit, "push": cli_git.cmd_push, "sync": cli_git.cmd_sync,
                    "diff": cli_git.cmd_diff, "restore": cli_git.cmd_restore,
-                   "secrets": cli_git.cmd_secrets}[args.command]
+                   "secrets": cli_git.cmd_secrets, "catalog": cli_catalog.cmd_catalog}[args.command]
         return handler(project, args, out)
     except InvalidError as exc:
         print(str(exc), file=sys.stderr)
