@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__, cli_catalog, cli_git, cli_runs
+from . import __version__, cli_catalog, cli_demo, cli_git, cli_lab, cli_runs
 from .errors import InvalidError, NbopsError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_runs.add_commands(commands)
     cli_git.add_commands(commands)
     cli_catalog.add_commands(commands)
+    cli_demo.add_commands(commands)
+    cli_lab.add_commands(commands)
     return parser
 
 
@@ -71,7 +73,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                    "runs": cli_runs.cmd_runs, "show": cli_runs.cmd_show, "batch": cli_runs.cmd_batch,
                    "commit": cli_git.cmd_commit, "push": cli_git.cmd_push, "sync": cli_git.cmd_sync,
                    "diff": cli_git.cmd_diff, "restore": cli_git.cmd_restore,
-                   "secrets": cli_git.cmd_secrets, "catalog": cli_catalog.cmd_catalog}[args.command]
+                   "secrets": cli_git.cmd_secrets, "catalog": cli_catalog.cmd_catalog,
+                   "demo": cli_demo.cmd_demo, "lab-setup": cli_lab.cmd_lab_setup}[args.command]
         return handler(project, args, out)
     except InvalidError as exc:
         print(str(exc), file=sys.stderr)

@@ -25,7 +25,8 @@ def default_config(root: Path, docs_dir: Path, site_dir: Path) -> str:
     config = {
         "site_name": f"{root.name} flows", "docs_dir": str(docs_dir), "site_dir": str(site_dir),
         "theme": {"name": "material", "font": False,
-                  "features": ["content.code.copy", "navigation.top", "search.highlight"]},
+                  "features": ["content.code.copy", "navigation.top", "search.highlight",
+                               "navigation.prune"]},  # a big catalog: each page carries only its part of the nav
         "plugins": ["search", "tags", {"nbops": {"root": str(root), "prefix": ""}}],
         "markdown_extensions": ["tables", "attr_list", "admonition", "pymdownx.details", "pymdownx.superfences",
                                 {"pymdownx.highlight": {"anchor_linenums": True}}],
