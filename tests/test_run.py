@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -260,3 +261,24 @@ def test_secret_inputs_are_redacted_in_the_stored_notebook_and_the_history(repo:
     stored = (repo.root / record["steps"][0]["output_notebook"]).read_text()
     assert "hunter2-very-secret" not in stored and "***" in stored
     assert "hunter2" not in (repo.root / ".nbops" / "state.db").read_bytes().decode("latin-1")
+
+
+def test_parallel_steps_each_run_in_their_own_folder(repo: Repo) -> None:
+    """Steps of a parallel group start their kernels at the same moment from threads: each kernel
+    must still get its own folder (papermill's cwd is a process-wide chdir, which they would race on)."""
+    names = "abcdef"
+    group = "".join(f"      - {{notebook: _{n}.ipynb, produces: [{n}.txt], outputs: [folder]}}\n" for n in names)
+    repo.nb("par/main.ipynb", "steps:\n  - parallel:\n" + group)
+    for n in names:
+        repo.nb(f"par/_{n}.ipynb", params="", body=(
+            "import os, pathlib\nimport kernel_ext\n"
+            f"pathlib.Path('{n}.txt').write_text('{n}')\nkernel_ext.output(folder=os.path.basename(os.getcwd()))\n"))
+    here, seen, results = os.getcwd(), set(), []
+    runner = threading.Thread(target=lambda: results.append(repo.cli("run", "notebooks/par/main.ipynb")))
+    runner.start()
+    while runner.is_alive():  # the root cause, seen every time: a step must never move the whole process
+        seen.add(os.getcwd())
+        time.sleep(0.001)
+    assert seen == {here} and results[0].code == 0, results[0].out
+    steps = {s["step"]: s for s in history(repo)[0]["steps"]}
+    assert {name: step["outputs"]["folder"] for name, step in steps.items()} == {n: n for n in names}

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import deque
@@ -211,6 +212,9 @@ class KernelPool:
             self.spec, self.missing = None, exc
         self.usable = self.spec is not None and pool_can_serve(self.spec)
         self._ready: deque[PreparedKernel] = deque()
+        # parallel steps ask for kernels from their own threads: one request/reply with the zygote at a
+        # time, or a thread could read the pid meant for another thread's kernel (and later kill it)
+        self._lock = threading.Lock()
         self._folder = tempfile.mkdtemp(prefix="nbops-kernels-")
         self._zygote: subprocess.Popen[str] | None = None
         if self.usable:  # its imports overlap whatever the caller does before the first kernel
@@ -232,13 +236,14 @@ class KernelPool:
         self.require()
         if not self.usable:
             return PromptKernelManager(kernel_name=self.kernel_name)
-        self._fill()
-        prepared = self._ready.popleft()
-        while not _alive(prepared.pid):  # died while waiting (killed, out of memory): take a fresh one
-            prepared.discard()
+        with self._lock:
             self._fill()
             prepared = self._ready.popleft()
-        self._fill()  # the next one initialises while this one runs
+            while not _alive(prepared.pid):  # died while waiting (killed, out of memory): take a fresh one
+                prepared.discard()
+                self._fill()
+                prepared = self._ready.popleft()
+            self._fill()  # the next one initialises while this one runs
         km = PooledKernelManager(kernel_name=self.kernel_name)
         km.set_prepared(prepared)
         return km
@@ -271,6 +276,10 @@ class KernelPool:
 
     def close(self) -> None:
         """Discard kernels nobody used and stop the zygote."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         while self._ready:
             self._ready.popleft().discard()
         if self._zygote is not None:

@@ -48,6 +48,9 @@ def _register_engine() -> None:
                                      stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
                                      execution_timeout: int | None = None, **kwargs: Any) -> Any:
             kwargs.pop("input_path", None)
+            # the kernel's folder goes to nbclient, which starts the kernel in it: papermill's own `cwd`
+            # is an os.chdir of the whole process, which parallel steps (threads) would race on
+            kwargs["resources"] = {"metadata": {"path": kwargs.pop("kernel_cwd")}}
             client = PapermillNotebookClient(
                 nb_man, kernel_name=kernel_name, log=logging.getLogger("papermill"), log_output=log_output,
                 stdout_file=stdout_file, stderr_file=stderr_file, startup_timeout=start_timeout,
@@ -113,7 +116,7 @@ def run_notebook(notebook: Path, output: Path, parameters: Mapping[str, Any], *,
         if timer:
             timer.start()
         papermill.execute_notebook(str(notebook), str(partial), parameters=dict(parameters), engine_name=ENGINE,
-                                   kernel_name=kernel_manager.kernel_name, cwd=str(cwd), progress_bar=False,
+                                   kernel_name=kernel_manager.kernel_name, kernel_cwd=str(cwd), progress_bar=False,
                                    language=_language(kernel_manager), km=kernel_manager)
     except papermill.PapermillExecutionError as exc:
         status, error = RunStatus.FAILED, _cell_error(exc)
