@@ -432,3 +432,18 @@ def test_sync_fast_forwards_head_when_it_can_and_says_why_when_not(repo: Repo, t
     assert ahead.git("log", "-1", "--format=%s").strip() == "local work"
     assert "x = 2" in (ahead.root / "notebooks" / "a.ipynb").read_text()  # the files are synced all the same
     assert "x = 1" in show(ahead, ":notebooks/a.ipynb")  # and the index is left alone
+
+
+def test_commit_takes_a_pipelines_step_notebooks_along(repo: Repo) -> None:
+    initial(repo)
+    repo.nb("pipe/main.ipynb", "steps:\n  - _a.ipynb\n  - parallel: [_b.ipynb, _c.ipynb]\n")
+    for name in "abc":
+        step = repo.nb(f"pipe/_{name}.ipynb")
+        node = json.loads(step.read_text())
+        node["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "an output\n"}]
+        step.write_text(json.dumps(node))
+    assert repo.cli("commit").code == 0
+    committed = set(repo.git("show", "--name-only", "--format=", "HEAD").split())
+    assert committed == {"notebooks/pipe/main.ipynb", "_flows/pipe/main.yml",
+                         *(f"notebooks/pipe/_{n}.ipynb" for n in "abc")}
+    assert "an output" not in show(repo, "HEAD:notebooks/pipe/_b.ipynb")  # stripped like the flow notebook

@@ -3,9 +3,10 @@ notebooks and flows concerned (never ``add -A``), with the configured author."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
 from ..adapters.project import Project
@@ -57,20 +58,31 @@ def changed_notebooks(project: Project, status: list[str]) -> list[Path]:
 
 
 def _contents(project: Project, conversions: list[Conversion]) -> dict[str, bytes | None]:
-    """What the commit will hold: each notebook (stripped by default) and its flow."""
+    """What the commit will hold: each notebook (stripped by default), the step notebooks of its
+    pipeline (Kestra needs them as namespace files), and its flow."""
     contents: dict[str, bytes | None] = {}
     for conv in conversions:
         assert conv.flow_path is not None and conv.text is not None
-        raw = read_text(project.root / conv.notebook.path, MAX_NOTEBOOK_BYTES, conv.notebook.path)
-        data = raw.encode("utf-8")
         secrets = {i.id for i in conv.flow.inputs if i.type is InputType.SECRET} if conv.flow else set()
-        if project.options.strip_outputs:
-            data = notebook_bytes(strip_outputs(json.loads(raw)))
-        elif secrets:  # outputs kept: an executed notebook's injected parameters must not carry secrets
-            data = notebook_bytes(redact_secret_parameters(json.loads(raw), secrets))
-        contents[conv.notebook.path] = data
+        for notebook in (conv.notebook.path, *step_notebooks(conv)):
+            contents[notebook] = _committed_notebook(project, notebook, secrets)
         contents[conv.flow_path] = conv.text.encode("utf-8")
     return contents
+
+
+def step_notebooks(conv: Conversion) -> list[str]:
+    """Repository-relative paths of a pipeline's step notebooks (beside the flow notebook)."""
+    folder = PurePosixPath(conv.notebook.path).parent
+    return [posixpath.normpath(folder / step.notebook) for group in conv.header.steps for step in group.steps]
+
+
+def _committed_notebook(project: Project, path: str, secrets: set[str]) -> bytes:
+    raw = read_text(project.root / path, MAX_NOTEBOOK_BYTES, path)
+    if project.options.strip_outputs:
+        return notebook_bytes(strip_outputs(json.loads(raw)))
+    if secrets:  # outputs kept: an executed notebook's injected parameters must not carry secrets
+        return notebook_bytes(redact_secret_parameters(json.loads(raw), secrets))
+    return raw.encode("utf-8")
 
 
 def _refuse_conflicts(project: Project, notebooks: list[Path]) -> None:

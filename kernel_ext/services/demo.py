@@ -94,19 +94,21 @@ def _prepare(project: Project, target: Path) -> Project:
     (target / "pyproject.toml").write_text(f'[tool.nbops]\n{namespace}author = "{AUTHOR}"\n', encoding="utf-8")
     (target / ".gitignore").write_text(".nbops/\nsite/\n", encoding="utf-8")
     (target / MARKER).write_text("made by nbops demo; replaced by the next one while Git shows no change\n")
-    _first_commit(target, ["pyproject.toml", ".gitignore", MARKER])
+    data = sorted(p.relative_to(target).as_posix() for p in (target / project.options.notebooks).rglob("*")
+                  if p.is_file() and p.suffix != ".ipynb")  # the data the flows read (`files:`)
+    _first_commit(target, ["pyproject.toml", ".gitignore", MARKER, *data])
     return Project(target, load_options(target))
 
 
 def _first_commit(target: Path, paths: list[str]) -> None:
-    """The repository's settings, committed (by the demo's own author: the machine may have none),
-    so a later demo sees a clean status and may replace this one."""
+    """The repository's settings and data, committed with Git (by the demo's own author: the
+    machine may have none); notebooks and flows are then committed by ``nbops commit``."""
     import git
 
     name, email = AUTHOR.removesuffix(">").split(" <")
     with git.Repo.init(target, initial_branch="main") as repo:
         repo.index.add(paths)
-        repo.index.commit("nbops demo: the repository's settings", author=git.Actor(name, email),
+        repo.index.commit("nbops demo: the repository's settings and the example data", author=git.Actor(name, email),
                           committer=git.Actor(name, email))
 
 
