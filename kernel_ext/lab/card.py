@@ -109,8 +109,11 @@ def card_text(card: FlowCard) -> str:
 
 _STYLE = ("<style>.nbops-card{border:1px solid #c8c8c8;border-radius:4px;padding:6px 10px;font-size:13px}"
           ".nbops-card.nbops-invalid{border-color:#d9534f}.nbops-card table{border-collapse:collapse}"
-          ".nbops-card td,.nbops-card th{padding:1px 8px;text-align:left}.nbops-card .nbops-hint{color:#666}"
-          ".nbops-card .nbops-problem{color:#b52b27}</style>")
+          # two classes: JupyterLab right-aligns output tables (`:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`)
+          ".nbops-card .nbops-inputs td,.nbops-card .nbops-inputs th{padding:1px 8px;text-align:left}"
+          ".nbops-card .nbops-hint{color:#666}.nbops-card .nbops-problem{color:#b52b27}"
+          # the description is Markdown source: keep its lines
+          ".nbops-card .nbops-description{white-space:pre-wrap;margin:2px 0 4px}</style>")
 
 
 def _rows(card: FlowCard) -> str:
