@@ -133,7 +133,7 @@ def test_svg_and_javascript_outputs_fall_back_to_text(fragment: str) -> None:
 
 
 def test_markdown_images_embed_only_from_inside_the_repository(fragment: str) -> None:
-    assert f'<img alt="in-repo chart" src="data:image/png;base64,{PNG_B64}">' in fragment
+    assert f'<img src="data:image/png;base64,{PNG_B64}" alt="in-repo chart">' in fragment
     for alt in ("etc passwd", "escaping", "remote pixel", "file url"):
         assert alt in fragment and f'alt="{alt}"' not in fragment  # alt text, no <img>
 
@@ -149,7 +149,7 @@ def test_attachments_are_embedded_unless_svg(tmp_path: Path) -> None:
     path = tmp_path / "att.ipynb"
     nbformat.write(node, path)
     html = render_notebook(path, root=tmp_path, cache_dir=None)
-    assert f'<img alt="raster" src="data:image/png;base64,{PNG_B64}">' in html
+    assert f'<img src="data:image/png;base64,{PNG_B64}" alt="raster">' in html
     assert "vector" in html and "gone" in html and html.count("<img") == 1
 
 

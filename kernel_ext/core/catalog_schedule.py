@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,6 +43,7 @@ def _cron_of(trigger: Trigger) -> tuple[str | None, str | None]:
     return None, None
 
 
+@lru_cache(maxsize=512)  # a catalog shows each schedule on several pages; repositories reuse a few crons
 def describe(cron: str) -> str:
     from cron_descriptor import Options, get_description
 
@@ -53,6 +55,7 @@ def describe(cron: str) -> str:
         return cron
 
 
+@lru_cache(maxsize=512)
 def next_runs(cron: str, zone: str | None, now: datetime, count: int = 3) -> tuple[str, ...]:
     from croniter import croniter
 

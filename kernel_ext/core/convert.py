@@ -55,6 +55,11 @@ class Conversion:
         """(namespace, id): what two notebooks must not share."""
         return (self.namespace, self.flow_id) if self.ok and self.flow_path else None
 
+    def without_sources(self) -> Conversion:
+        """The flow and its header, without the notebook's cells or the YAML document: what the
+        catalog needs, cheap to send between processes."""
+        return replace(self, notebook=NotebookSource(self.notebook.path, ()), document=None)
+
     def lean(self) -> Conversion:
         """Only what export and check need (path, file text, tags, problems): cheap to send
         between processes, where the model and cells are not."""

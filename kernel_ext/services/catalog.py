@@ -36,7 +36,7 @@ class GatherOptions:
 
 def gather(project: Project, options: GatherOptions = GatherOptions()) -> list[CatalogFlow]:
     """Every flow of the project, with history and runs; never raises for one bad notebook or flow."""
-    flows = [_from_conversion(project, c) for c in convert_all(project)] + _hand_written(project)
+    flows = [_from_conversion(project, c) for c in convert_all(project, sources=False)] + _hand_written(project)
     from ..adapters.githistory import file_histories
 
     histories = file_histories(project.root, [project.options.notebooks, project.options.flows], options.history)

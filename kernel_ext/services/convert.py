@@ -85,20 +85,26 @@ def _lean_conversion(project: Project, path: Path) -> Conversion:
     return convert_notebook(project, path).lean()
 
 
+def _sourceless_conversion(project: Project, path: Path) -> Conversion:
+    return convert_notebook(project, path).without_sources()
+
+
 def convert_all(project: Project, paths: list[Path] | None = None, *, lean: bool = False,
-                jobs: int | None = None) -> list[Conversion]:
+                sources: bool = True, jobs: int | None = None) -> list[Conversion]:
     """Convert notebooks in path order, then mark two notebooks that claim the same flow.
-    ``lean`` conversions (see :meth:`Conversion.lean`) are what export and check need; for a
-    large repository they are made in worker processes (conversion is pure: same result)."""
+    ``lean`` conversions (see :meth:`Conversion.lean`) are what export and check need, and
+    conversions without ``sources`` what the catalog needs; for a large repository both are made
+    in worker processes (conversion is pure: same result). Full conversions stay in-process."""
     files = expand_notebooks(project, paths)
-    workers = worker_count(len(files), jobs) if lean else 1
+    convert_one = _lean_conversion if lean else _sourceless_conversion if not sources else convert_notebook
+    workers = worker_count(len(files), jobs) if convert_one is not convert_notebook else 1
     if workers == 1:
-        conversions = [_lean_conversion(project, p) if lean else convert_notebook(project, p) for p in files]
+        conversions = [convert_one(project, p) for p in files]
     else:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             chunk = max(1, len(files) // (workers * 8))
-            conversions = list(pool.map(partial(_lean_conversion, project), files, chunksize=chunk))
+            conversions = list(pool.map(partial(convert_one, project), files, chunksize=chunk))
     return mark_collisions(conversions)
 
 
