@@ -124,3 +124,13 @@ def test_the_catalog_core_imports_no_io_library() -> None:
                                        text=True).stdout)
     forbidden = ("papermill", "nbformat", "nbclient", "git", "mkdocs", "IPython", "ipywidgets", "jupyter_client")
     assert not {m for m in loaded if m.split(".")[0] in forbidden}
+
+
+def test_inline_text_shows_apostrophes_and_entities_as_typed() -> None:
+    import html
+
+    from kernel_ext.core.catalog_text import inline
+
+    for text in ("the customer's region", "a < b & c > d", 'say "hi" #1 |x| {y} [z]', "&#39; &amp;"):
+        assert html.unescape(inline(text)) == text
+    assert "<" not in inline("<script>") and "&#" in inline("'")

@@ -12,8 +12,9 @@ import json
 import re
 from typing import Any
 
-# characters that start Markdown/extension syntax in inline text: made entities, shown as typed
-_INLINE = str.maketrans({"|": "&#124;", "{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;",
+# HTML and characters that start Markdown/extension syntax in inline text: made entities, shown as
+# typed; one table, so no entity is escaped a second time
+_INLINE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "|": "&#124;", "{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;",
                          "\\": "&#92;", "`": "&#96;", "*": "&#42;", "_": "&#95;", "~": "&#126;",
                          "^": "&#94;", "=": "&#61;", "!": "&#33;", ":": "&#58;", "+": "&#43;",
                          "#": "&#35;", "$": "&#36;", "\n": " ", "\r": " ", "\t": " "})
@@ -32,7 +33,7 @@ _HEADING = re.compile(r"^(#{1,6})(?=\s)", re.MULTILINE)
 
 def inline(value: Any) -> str:
     """One line of literal text for a table cell, a list item or a paragraph."""
-    return html.escape(_text(value), quote=True).translate(_INLINE)
+    return _text(value).translate(_INLINE)
 
 
 def code(value: Any) -> str:
