@@ -16,7 +16,7 @@ def quickstart_commands() -> list[str]:
 def test_quickstart_has_exactly_two_commands() -> None:
     commands = quickstart_commands()
     assert len(commands) == 2 and all("\n" not in c for c in commands)
-    assert "nbops export" in commands[0] and "pytest" in commands[1]
+    assert "nbops demo" in commands[0] and "pytest" in commands[1]
 
 
 def test_ci_runs_the_readme_test_command() -> None:
