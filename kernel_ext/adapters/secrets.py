@@ -134,7 +134,8 @@ def _detectors() -> tuple[_Detector, ...]:
             return _Detector(kind, False, probes, lambda text, _: _regex_values(plugin, text, validates))
         return _Detector(kind, True, (), lambda text, _: plugin.analyze_string(text))  # unknown shape: every line
 
-    classes: list[Any] = [c for c in get_mapping_from_secret_type_to_class().values()  # built-in ones only
+    known: dict[str, Any] = get_mapping_from_secret_type_to_class()
+    classes: list[Any] = [c for c in known.values()  # built-in ones only
                           if c.__module__.startswith("detect_secrets.plugins.") and c.__name__ not in EXCLUDED_PLUGINS]
     rules = (_Detector("Secret Assignment", True, (_probe(_SECRET_WORDS, re.IGNORECASE),), _assigned),
              _Detector("Bearer Token", True, (_BEARER,), _bearer))
