@@ -44,7 +44,8 @@ def cmd_catalog(project: Any, args: argparse.Namespace, out: TextIO) -> int:
     if args.catalog_command == "serve":
         site.serve(project.root, config=args.config_file, dev_addr=args.dev_addr, strict=args.strict)
         return 0
-    built = site.build(project.root, config=args.config_file, site_dir=args.site_dir, strict=args.strict)
+    site_dir = args.site_dir.resolve() if args.site_dir else None  # MkDocs would read it from the config's folder
+    built = site.build(project.root, config=args.config_file, site_dir=site_dir, strict=args.strict)
     if args.catalog_command == "build":
         print(f"built the catalog in {built}: open {built / 'index.html'}", file=out)
         return 0

@@ -216,3 +216,50 @@ def test_publish_push_sends_the_branch_to_a_bare_remote(repo: Repo, tmp_path: Pa
     listing = subprocess.run(["git", "--git-dir", str(remote), "ls-tree", "--name-only", "pages"], check=True,
                              capture_output=True, text=True).stdout.split()
     assert "index.html" in listing
+
+
+def test_a_diverged_local_publish_does_not_block_later_pushes(repo: Repo, tmp_path: Path) -> None:
+    """A publish made but never pushed while a teammate pushed theirs: the next --push builds on
+    the remote branch (the site is rebuilt whole) instead of being rejected for ever."""
+    flows(site(repo))
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    repo.git("remote", "add", "origin", str(remote))
+    repo.git("push", "-q", "origin", "main")
+    mate = Repo(tmp_path / "mate")
+    subprocess.run(["git", "clone", "-q", str(remote), str(mate.root)], check=True)
+    for key, value in (("user.email", "mate@example.com"), ("user.name", "Mate")):
+        mate.git("config", key, value)
+    assert repo.cli("catalog", "publish", "--push", "--site-dir", str(tmp_path / "s1")).code == 0
+    repo.nb("extra.ipynb", title="# Extra\n\nA flow only this clone has.")  # so the site differs
+    assert repo.cli("catalog", "publish", "-m", "local only", "--site-dir", str(tmp_path / "s2")).code == 0
+    assert mate.cli("catalog", "publish", "--push", "-m", "mate's", "--site-dir", str(tmp_path / "s3")).code == 0
+    result = repo.cli("catalog", "publish", "--push", "-m", "mine", "--site-dir", str(tmp_path / "s4"))
+    assert result.code == 0 and "pushed to origin" in result.out, result.out + result.err
+    log = subprocess.run(["git", "--git-dir", str(remote), "log", "--format=%s", "gh-pages"], check=True,
+                         capture_output=True, text=True).stdout.split("\n")
+    assert log[:2] == ["mine", "mate's"], log
+
+
+def test_a_relative_site_dir_is_taken_from_where_the_command_runs(repo: Repo, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    flows(site(repo))
+    monkeypatch.chdir(tmp_path)
+    result = repo.cli("catalog", "build", "--site-dir", "out")
+    assert result.code == 0 and (tmp_path / "out" / "index.html").is_file(), result.out + result.err
+
+
+def test_a_docs_page_where_the_catalog_index_goes_is_kept_and_strict_says_so(repo: Repo) -> None:
+    flows(site(repo))
+    (repo.root / "docs" / "catalog.md").write_text("# About our catalog\n")  # builds to catalog/index.html too
+    out = build(repo)
+    assert "About our catalog" in (out / "catalog" / "index.html").read_text()
+    assert (out / "catalog" / "acme.data" / "load_sales" / "index.html").is_file()  # the rest is generated
+    strict = repo.cli("catalog", "build", "--strict")
+    assert strict.code != 0 and "catalog/index.md" in strict.err and "prefix" in strict.err
+
+
+def test_the_shipped_mermaid_build_is_published_with_its_licence(repo: Repo) -> None:
+    out = build(flows(site(repo)))
+    assert (out / "assets" / "nbops" / "mermaid.min.js").is_file()
+    assert "MIT" in (out / "assets" / "nbops" / "mermaid.LICENSE").read_text()

@@ -167,3 +167,9 @@ def test_notebook_policy_has_no_inputs_while_pages_keep_inert_checkboxes() -> No
 def test_deterministic(sanitize) -> None:
     text = _pymdownx_html(MARKDOWN) + "".join(HOSTILE.values())
     assert len({sanitize(text) for _ in range(5)}) == 1
+
+
+def test_page_images_from_elsewhere_are_not_fetched() -> None:
+    html = sanitize_page_html('<p><img alt="a" src="https://tracker.example/pixel.png"><img alt="b" '
+                              'src="//cdn.example/x.png"><img alt="c" src="../assets/ok.png"></p>')
+    assert "tracker.example" not in html and "cdn.example" not in html and 'src="../assets/ok.png"' in html

@@ -56,15 +56,17 @@ def commit_folder(repo: GitRepo, folder: Path, branch: str, message: str, parent
 
 
 def remote_parent(repo: GitRepo, branch: str) -> str | None:
-    """The remote branch's commit (fetched) when the local branch is missing or behind it, so
-    publishing builds on what others published instead of being rejected."""
+    """What to publish on: the local branch when it is ahead of the remote one (a publish not yet
+    pushed), else the remote's commit (fetched): when the local branch is missing, behind or has
+    diverged, building on the local one would be rejected at every push. A site is rebuilt whole,
+    so a diverged local publish loses nothing (its commit stays in the reflog)."""
     if gitremote.remote_head(repo, branch) is None:
         return None
     remote = gitremote.fetch(repo, branch)
     local = branch_commit(repo, branch)
-    if local is None or repo.run("merge-base", "--is-ancestor", local, remote, check=False).status == 0:
-        return remote
-    return local
+    if local is not None and repo.run("merge-base", "--is-ancestor", remote, local, check=False).status == 0:
+        return local
+    return remote
 
 
 def push_branch(repo: GitRepo, branch: str, commit: str) -> None:

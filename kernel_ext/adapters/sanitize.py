@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -62,6 +63,8 @@ def _safe_style(value: str) -> str | None:
 def _page_filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "style":
         return _safe_style(value)
+    if tag == "img" and attribute == "src" and (urlsplit(value.strip()).scheme or value.strip().startswith("//")):
+        return None  # an image from elsewhere (a description's http image): never fetched by the reader's browser
     return value
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mkdocs.plugins.nbops")
 ASSETS = Path(__file__).resolve().parent / "assets"
 CSS, SCRIPTS = ("notebook.css",), ("mermaid.min.js",)
+NOTICES = ("mermaid.LICENSE",)  # published beside the shipped Mermaid build, as its MIT licence asks
 ASSET_FOLDER = "assets/nbops"
 MERMAID_FENCE = "mermaid"
 
@@ -87,13 +88,15 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
             if flow.problems:
                 log.warning("%s does not convert (%d problem(s)), see its catalog page: %s", flow.file,
                             len(flow.problems), flow.problems[0].render(flow.file).splitlines()[0])
+        taken = {f.dest_uri: f.src_uri for f in files}  # docs/catalog.md and catalog/index.md: one catalog/index.html
         for path, markdown in self.site.pages.items():
-            uri = self._uri(path)
-            if files.get_file_from_path(uri) is not None:
-                log.warning("catalog page %s is not generated: docs/ has a file of that name", uri)
+            page = File.generated(config, self._uri(path), content=markdown)
+            if (other := files.get_file_from_path(page.src_uri) or taken.get(page.dest_uri)) is not None:
+                log.warning("catalog page %s is not generated: docs/%s builds to the same %s (set the nbops "
+                            "plugin's prefix)", page.src_uri, getattr(other, "src_uri", other), page.dest_uri)
                 continue
-            files.append(File.generated(config, uri, content=markdown))
-        for name in (*CSS, *SCRIPTS):
+            files.append(page)
+        for name in (*CSS, *SCRIPTS, *NOTICES):
             if (ASSETS / name).is_file() and files.get_file_from_path(f"{ASSET_FOLDER}/{name}") is None:
                 files.append(File.generated(config, f"{ASSET_FOLDER}/{name}", abs_src_path=str(ASSETS / name)))
         log.info("nbops: %d catalog pages for %d flows in %.2fs", len(self.site.pages), len(flows),
