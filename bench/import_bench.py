@@ -134,10 +134,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         cells = cell_times(typical_notebook(Path(folder)), args.runs)
     print(f"%%flow cell, first after warm-up:        {cells['first_warmed'] * 1000:.1f} ms")
-    print(f"%%flow cell, first with no warm-up:      {cells['first_cold'] * 1000:.1f} ms")
+    print(f"%%flow cell, first with no warm-up:      {cells['first_cold'] * 1000:.1f} ms  (Run All: right after load_ext)")
     print(f"%%flow cell, later runs:                 {cells['next'] * 1000:.1f} ms")
     load_ok = extra < LOAD_GOAL and not set(heavy) & set(FORBIDDEN)
-    cell_ok = cells["first_warmed"] < CELL_GOAL and cells["next"] < CELL_GOAL
+    cell_ok = all(cells[k] < CELL_GOAL for k in ("first_warmed", "first_cold", "next"))  # Run All is the cold one
     print(f"goal: load_ext adds < {LOAD_GOAL} s and imports none of {', '.join(FORBIDDEN)}: "
           f"{'met' if load_ok else 'MISSED'}")
     print(f"goal: %%flow cell < {CELL_GOAL * 1000:.0f} ms: {'met' if cell_ok else 'MISSED'}")
