@@ -79,19 +79,8 @@ def test_state_before_first_commit_and_after(repo: Repo) -> None:
     fresh = GitRepo.open(repo.root)
     assert fresh.head_commit() is None
     assert fresh.branch() == "main"
-    assert fresh.is_dirty()  # pyproject.toml is untracked
-    assert not fresh.is_dirty(untracked=False)
     sha = commit_paths(repo.root, "first", "pyproject.toml")
     assert sha == fresh.head_commit() == git(repo.root, "rev-parse", "HEAD")
-    assert not fresh.is_dirty()
-
-
-def test_is_dirty_for_chosen_paths(gr: GitRepo) -> None:
-    assert not gr.is_dirty() and not gr.is_dirty([])
-    write(gr.root, "_flows/a.yml", "changed\n")
-    write(gr.root, "notebooks/new.ipynb", "{}\n")
-    assert gr.is_dirty(["_flows/a.yml"]) and not gr.is_dirty(["pyproject.toml"])
-    assert gr.is_dirty(["notebooks/new.ipynb"]) and not gr.is_dirty(["notebooks/new.ipynb"], untracked=False)
 
 
 def test_open_from_a_sub_folder_finds_the_work_tree(gr: GitRepo) -> None:
@@ -320,21 +309,6 @@ def test_files_at_reads_a_folder_at_a_revision(gr: GitRepo) -> None:
         gr.files_at("--output=/tmp/x", "_flows")
     with pytest.raises(ConflictError):
         gr.files_at("HEAD", "../")
-
-
-def test_diff_names_between_revisions_and_the_work_tree(gr: GitRepo) -> None:
-    first = gr.head_commit()
-    assert first is not None
-    write(gr.root, "_flows/b.yml", "id: b\n")
-    commit_paths(gr.root, "b", "_flows/b.yml")
-    assert gr.diff_names(first, "HEAD", "_flows") == ["_flows/b.yml"]
-    assert gr.diff_names(first, "HEAD", "notebooks") == []
-    write(gr.root, "_flows/a.yml", "changed\n")
-    write(gr.root, "_flows/new.yml", "untracked\n")
-    (gr.root / "_flows/b.yml").unlink()
-    write(gr.root, "notebooks/n.ipynb", "{}\n")
-    assert gr.diff_names("HEAD", None, "_flows") == ["_flows/a.yml", "_flows/b.yml", "_flows/new.yml"]
-    assert "notebooks/n.ipynb" in gr.diff_names("HEAD")
 
 
 # ---- backups ---------------------------------------------------------------------------------------

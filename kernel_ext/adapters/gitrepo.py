@@ -120,16 +120,6 @@ class GitRepo:
                              hint="git switch <branch> (or git switch -c <new-branch> to keep this commit)")
         return name
 
-    def is_dirty(self, paths: Iterable[str] | None = None, *, untracked: bool = True) -> bool:
-        """Whether those paths (default: all) differ from HEAD in the index or the work tree."""
-        rels = None if paths is None else [self.relpath(p) for p in paths]
-        if rels == []:
-            return False
-        mode = "--untracked-files=all" if untracked else "--untracked-files=no"
-        result = self.run("--no-optional-locks", "--literal-pathspecs", "status", "--porcelain", "-z", mode,
-                          "--", *(rels or []))
-        return bool(result.out)
-
     # ---- remotes: see gitremote ------------------------------------------------------------
 
     @staticmethod
@@ -188,20 +178,6 @@ class GitRepo:
     def blob(self, obj: str) -> bytes:
         """A blob's bytes through GitPython's persistent ``git cat-file --batch``."""
         return cast(bytes, self._repo.git.get_object_data(obj)[3])
-
-    def diff_names(self, a: str, b: str | None = None, prefix: str = "") -> list[str]:
-        """Paths under ``prefix`` that differ between revs ``a`` and ``b``, or between ``a`` and
-        the work tree when ``b`` is None (untracked, not ignored files included)."""
-        pre = safety.clean_prefix(prefix)
-        spec = ["--", pre] if pre else []
-        sides = [self.resolve(a)] + ([] if b is None else [self.resolve(b)])
-        out = self.run("--no-optional-locks", "--literal-pathspecs", "diff", "--name-only", "-z", "--no-renames",
-                       *sides, *spec).out
-        names = set(filter(None, out.split("\0")))
-        if b is None:
-            names |= set(filter(None, self.run("--literal-pathspecs", "ls-files", "-z", "--others",
-                                               "--exclude-standard", *spec).out.split("\0")))
-        return sorted(names)
 
     # ---- backups (so a sync never loses local work): see gitbackup --------------------------
 

@@ -73,7 +73,8 @@ def build(root: Path, *, config: Path | None = None, site_dir: Path | None = Non
                 cfg.plugins.on_shutdown()
         except MkDocsException as exc:
             listed = "".join(f"\n  {m}" for m in warnings.messages)
-            raise NbopsError(f"the catalog build failed: {exc}{listed}", file=str(path)) from None
+            shown = str(path) if default_site is None else "the built-in MkDocs configuration"  # a temp file
+            raise NbopsError(f"the catalog build failed: {exc}{listed}", file=shown) from None
         finally:
             mkdocs_log.removeHandler(warnings)
         return Path(cfg.site_dir)

@@ -86,7 +86,8 @@ def run_order(flows: Sequence[CatalogFlow]) -> list[CatalogFlow]:
 def _prepare(project: Project, target: Path) -> Project:
     """The demo repository: the notebooks, a pyproject.toml naming the namespace, git init."""
     if target == project.root or project.root.is_relative_to(target):
-        raise ConflictError("is the project itself: the demo needs a folder of its own", file=str(target))
+        raise ConflictError("is or contains the project: the demo needs a folder of its own", file=str(target),
+                            hint="nbops demo (it makes demo/ in the project), or nbops demo NEW_FOLDER")
     _clear(target)
     shutil.copytree(project.notebooks_dir, target / project.options.notebooks,
                     ignore=shutil.ignore_patterns(*IGNORED))
