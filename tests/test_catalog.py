@@ -263,3 +263,13 @@ def test_the_shipped_mermaid_build_is_published_with_its_licence(repo: Repo) -> 
     out = build(flows(site(repo)))
     assert (out / "assets" / "nbops" / "mermaid.min.js").is_file()
     assert "MIT" in (out / "assets" / "nbops" / "mermaid.LICENSE").read_text()
+
+
+def test_catalog_pages_join_an_explicit_nav_so_strict_omitted_file_checks_pass(repo: Repo) -> None:
+    flows(site(repo))
+    mkdocs = repo.root / "mkdocs.yml"
+    mkdocs.write_text(mkdocs.read_text() + "validation:\n  omitted_files: warn\n")
+    strict = repo.cli("catalog", "build", "--strict")
+    assert strict.code == 0, strict.err
+    home = page(repo.root / "site", "index.html")
+    assert "Catalog" in home and "acme.data" in home and 'href="catalog/lineage/"' in home

@@ -1,38 +1,40 @@
 """Put the catalog in an explicit ``nav`` that does not name it (a site without ``nav`` lists
-every page, the catalog's included)."""
+every page, the catalog's included).
+
+The section is added to the configuration's ``nav`` before MkDocs builds the navigation, so MkDocs
+makes the section, its titles and the previous/next links itself, and never reports the catalog's
+pages as left out of the nav (``validation.omitted_files``).
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from mkdocs.structure.files import Files
-    from mkdocs.structure.nav import Navigation
+from collections.abc import Sequence
+from typing import Any
 
 
-def add_catalog_section(nav: Navigation, files: Files, uris: list[str], prefix: str, title: str) -> None:
-    """A section: the catalog index, the lineage, then one sub-section per namespace folder."""
-    from mkdocs.structure.nav import Section, _add_parent_links, _add_previous_and_next_links
-    from mkdocs.structure.pages import Page
+def names_catalog(nav: Sequence[Any], uris: set[str], prefix: str) -> bool:
+    """Whether the user's nav already lists a catalog page (then theirs wins)."""
+    for item in nav:
+        values = item.values() if isinstance(item, dict) else [item]
+        for value in values:
+            if isinstance(value, list) and names_catalog(value, uris, prefix):
+                return True
+            if isinstance(value, str) and (value in uris or (prefix and value.startswith(prefix + "/"))):
+                return True
+    return False
 
-    if any(page.file.src_uri.startswith(prefix) for page in nav.pages if prefix) or \
-            any(page.file.src_uri in uris for page in nav.pages):
-        return  # the user's nav names the catalog: theirs wins
 
-    def page(uri: str) -> Page | None:
-        file = files.get_file_from_path(uri)
-        return file.page if file is not None and isinstance(file.page, Page) else None
-
-    top = [p for uri in uris if "/" not in uri.removeprefix(prefix) and (p := page(uri)) is not None]
-    folders: dict[str, list[Page]] = {}
+def catalog_section(uris: Sequence[str], prefix: str, title: str) -> dict[str, list[Any]]:
+    """``{title: [index, lineage, {namespace: [namespace page, flow pages...]}, ...]}`` for ``nav``."""
+    top = [uri for uri in uris if "/" not in _inside(uri, prefix)]
+    folders: dict[str, list[str]] = {}
     for uri in uris:
-        folder = uri.removeprefix(prefix).rpartition("/")[0]
-        if folder and (p := page(uri)) is not None:
-            folders.setdefault(folder, []).append(p)
+        folder = _inside(uri, prefix).rpartition("/")[0]
+        if folder:
+            folders.setdefault(folder, []).append(uri)
     for pages in folders.values():
-        pages.sort(key=lambda p: p.file.name != "index")  # the namespace page first (stable sort)
-    children = [*top, *(Section(folder, list(pages)) for folder, pages in sorted(folders.items()))]
-    section = Section(title, children)  # type: ignore[arg-type]
-    nav.items.append(section)
-    _add_parent_links(nav.items)  # private helpers of mkdocs 1.6 (pinned ~=1.6): parents and prev/next
-    nav.pages.extend([*top, *(p for _, ps in sorted(folders.items()) for p in ps)])
-    _add_previous_and_next_links(nav.pages)
+        pages.sort(key=lambda uri: not uri.endswith("/index.md"))  # the namespace page first (stable sort)
+    return {title: [*top, *({folder: pages} for folder, pages in sorted(folders.items()))]}
+
+
+def _inside(uri: str, prefix: str) -> str:
+    return uri[len(prefix) + 1:] if prefix else uri

@@ -33,7 +33,6 @@ from mkdocs.plugins import BasePlugin
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
-    from mkdocs.structure.nav import Navigation
     from mkdocs.structure.pages import Page
 
     from ..core.catalog import CatalogSite
@@ -88,7 +87,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
             if flow.problems:
                 log.warning("%s does not convert (%d problem(s)), see its catalog page: %s", flow.file,
                             len(flow.problems), flow.problems[0].render(flow.file).splitlines()[0])
-        taken = {f.dest_uri: f.src_uri for f in files}  # docs/catalog.md and catalog/index.md: one catalog/index.html
+        taken, added = {f.dest_uri: f.src_uri for f in files}, []  # docs/catalog.md and catalog/index.md: one catalog/index.html
         for path, markdown in self.site.pages.items():
             page = File.generated(config, self._uri(path), content=markdown)
             if (other := files.get_file_from_path(page.src_uri) or taken.get(page.dest_uri)) is not None:
@@ -96,20 +95,14 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
                             "plugin's prefix)", page.src_uri, getattr(other, "src_uri", other), page.dest_uri)
                 continue
             files.append(page)
+            added.append(page.src_uri)
+        self._add_to_nav(config, added)
         for name in (*CSS, *SCRIPTS, *NOTICES):
             if (ASSETS / name).is_file() and files.get_file_from_path(f"{ASSET_FOLDER}/{name}") is None:
                 files.append(File.generated(config, f"{ASSET_FOLDER}/{name}", abs_src_path=str(ASSETS / name)))
         log.info("nbops: %d catalog pages for %d flows in %.2fs", len(self.site.pages), len(flows),
                  time.perf_counter() - started)
         return files
-
-    def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
-        from .nav import add_catalog_section
-
-        if config.nav is not None and self.site is not None:
-            add_catalog_section(nav, files, [self._uri(p) for p in self.site.pages], self._uri(""),
-                                self.config.nav_title)
-        return nav
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
         """`mkdocs serve` (and `nbops catalog serve`) rebuild when a notebook, a flow or the run history changes."""
@@ -149,6 +142,15 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
         except NbopsError as exc:
             log.warning("%s: the executed notebook cannot be shown: %s", relative, exc.message)
             return "<p><em>The executed notebook cannot be shown (see the build log).</em></p>"
+
+    def _add_to_nav(self, config: MkDocsConfig, uris: list[str]) -> None:
+        """A Catalog section in an explicit ``nav`` that names no catalog page (see nav.py)."""
+        from .nav import catalog_section, names_catalog
+
+        if config.nav is None:
+            return
+        if not names_catalog(config.nav, set(uris), self.prefix):
+            config.nav.append(catalog_section(uris, self.prefix, self.config.nav_title))
 
     def _uri(self, path: str) -> str:
         return f"{self.prefix}/{path}" if self.prefix else path
