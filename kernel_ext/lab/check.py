@@ -55,22 +55,6 @@ def with_header(notebook: NotebookSource, source: str) -> NotebookSource:
     return NotebookSource(notebook.path, tuple(cells))
 
 
-def convert_source(project: Project, path: Path, notebook: NotebookSource) -> Conversion:
-    """Convert an in-memory notebook whose file is ``path``; its pipeline steps are read from disk
-    (as :func:`kernel_ext.services.convert.convert_notebook` does for a saved notebook)."""
-    from ..adapters.notebooks import read_notebook
-    from ..core.convert import convert
-
-    def load_step(step: str) -> NotebookSource | None:
-        step_path = path.parent / step
-        try:
-            return read_notebook(step_path, project.relative(step_path)) if step_path.is_file() else None
-        except NbopsError:
-            return None  # reported as a missing/unreadable step by the converter
-
-    return convert(notebook, project.options, load_step)
-
-
 def check_cell(project: Project | None, path: Path | None, source: str) -> HeaderCheck:
     """Check the header ``source`` against the notebook at ``path`` (None: unknown)."""
     from ..adapters.notebooks import read_notebook
@@ -83,6 +67,7 @@ def check_cell(project: Project | None, path: Path | None, source: str) -> Heade
     except NbopsError as exc:
         return check_header_alone(source, f"{exc.file or path}: {exc.message}; only the header was checked")
     from ..core.convert import namespace_for, snake_case
+    from ..services.convert import convert_source
 
     conversion = convert_source(project, path, with_header(notebook, source))
     return HeaderCheck(conversion, conversion.header, conversion.problems, display,

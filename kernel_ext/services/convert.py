@@ -1,12 +1,10 @@
 """Read the project's notebooks and convert them (no writing): shared by export and check."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from ..adapters.notebooks import read_notebook
@@ -32,10 +30,15 @@ def convert_notebook(project: Project, path: Path) -> Conversion:
         return _failed(display, exc.problems)
     except NbopsError as exc:
         return _failed(display, (Problem(exc.message, hint=exc.hint),))
-    folder = path.parent
+    return convert_source(project, path, notebook)
+
+
+def convert_source(project: Project, path: Path, notebook: NotebookSource) -> Conversion:
+    """Convert a notebook already in memory (the saved file at ``path``, or JupyterLab's newer
+    header over it); its pipeline steps are read from disk beside it."""
 
     def load_step(step: str) -> NotebookSource | None:
-        step_path = folder / step
+        step_path = path.parent / step
         try:
             return read_notebook(step_path, project.relative(step_path)) if step_path.is_file() else None
         except NbopsError:
@@ -74,6 +77,8 @@ PARALLEL_FROM = 200  # below this many notebooks, starting worker processes cost
 def worker_count(notebooks: int, jobs: int | None = None) -> int:
     """Worker processes for ``notebooks`` conversions: ``jobs`` if given, else one per core for
     large repositories. Forking needs the 'fork' start method (Linux); elsewhere stay serial."""
+    import multiprocessing  # here, not at the top: the %%flow card converts one notebook and needs no pool
+
     if jobs is not None:
         return max(1, jobs)
     if notebooks < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
@@ -101,6 +106,9 @@ def convert_all(project: Project, paths: list[Path] | None = None, *, lean: bool
     if workers == 1:
         conversions = [convert_one(project, p) for p in files]
     else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             chunk = max(1, len(files) // (workers * 8))
