@@ -94,7 +94,6 @@ def part_notebooks(tmp: Path, count: int, runs: int) -> None:
         warm.append(mkdocs_build(repo))
         theirs.append(mkdocs_build(jupyter))
     c, w, j = statistics.median(cold), statistics.median(warm), statistics.median(theirs)
-    ours_size = page_sizes(repo / "site", "catalog/**/*")
     flow_pages = [p for p in (repo / "site").glob("catalog/**/index.html") if "nbops-notebook" in p.read_text()]
     assert len(flow_pages) == count, f"{len(flow_pages)} catalog pages embed a notebook, expected {count}"
     ours_size = statistics.mean(p.stat().st_size for p in flow_pages)

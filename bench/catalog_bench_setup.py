@@ -34,9 +34,14 @@ markdown_extensions:
 """
 
 
-def _commit(root: Path) -> None:
+def _catalog_site(root: Path, plugins: str) -> Path:
+    """The flow repository becomes a catalog site (no docs of its own), committed."""
+    (root / "docs").mkdir()
+    (root / "mkdocs.yml").write_text(THEME + f"plugins: {plugins}\n")
+    (root / ".gitignore").write_text("site/\n.nbops/\n")
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "flows"]):
         subprocess.run([*GIT, *args], cwd=root, check=True, capture_output=True)
+    return root
 
 
 def flow_repository(root: Path, flows: int) -> Path:
@@ -44,11 +49,7 @@ def flow_repository(root: Path, flows: int) -> Path:
     root.mkdir(parents=True)
     generate(root, flows)
     subprocess.run([Path(sys.executable).parent / "nbops", "-C", str(root), "export"], check=True, capture_output=True)
-    (root / "docs").mkdir()
-    (root / "mkdocs.yml").write_text(THEME + "plugins: [search, tags, {nbops: {prefix: ''}}]\n")
-    (root / ".gitignore").write_text("site/\n.nbops/\n")
-    _commit(root)
-    return root
+    return _catalog_site(root, "[search, tags, {nbops: {prefix: ''}}]")
 
 
 def plain_site(folder: Path, repo: Path) -> Path:
@@ -122,11 +123,7 @@ def executed_repository(root: Path, count: int) -> Path:
             store.save_execution(ExecutionRecord(f"exec{i:03d}", "bench.reports", f"nb_{i:03d}",
                                                  f"notebooks/nb_{i:03d}.ipynb", {"n": i}, RunStatus.SUCCESS, started,
                                                  started + 2, steps=(step,)))
-    (root / "docs").mkdir()
-    (root / "mkdocs.yml").write_text(THEME + "plugins: [search, tags, nbops]\n")
-    (root / ".gitignore").write_text("site/\n.nbops/\n")
-    _commit(root)
-    return root
+    return _catalog_site(root, "[search, tags, nbops]")
 
 
 def jupyter_site(folder: Path, repo: Path) -> Path:

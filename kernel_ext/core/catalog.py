@@ -12,7 +12,7 @@ from functools import partial
 from .catalog_graph import lineage_graph, with_links
 from .catalog_model import CatalogFlow, EdgeKind
 from .catalog_page import flow_page, front_matter, relative_link
-from .catalog_schedule import describe, schedules
+from .catalog_schedule import schedule_words
 from .catalog_text import code, inline
 
 INDEX, LINEAGE = "index.md", "lineage.md"
@@ -33,10 +33,10 @@ def render_catalog(flows: Sequence[CatalogFlow], now: datetime) -> CatalogSite:
     for flow in ordered:
         if flow.ok:
             by_key.setdefault(flow.key, paths[flow.file])
-    pages = {INDEX: index_page(ordered, paths, now), LINEAGE: lineage_page(ordered)}
+    pages = {INDEX: index_page(ordered, paths), LINEAGE: lineage_page(ordered)}
     for namespace in sorted({f.namespace for f in ordered}):
         members = [f for f in ordered if f.namespace == namespace]
-        pages[namespace_page_path(namespace)] = namespace_page(namespace, members, paths, now)
+        pages[namespace_page_path(namespace)] = namespace_page(namespace, members, paths)
     for flow in ordered:
         here = paths[flow.file]
         pages[here] = flow_page(flow, now, partial(_link, here, by_key))
@@ -73,8 +73,7 @@ def _name(text: str) -> str:
 
 
 def _schedule_words(flow: CatalogFlow) -> str:
-    found = schedules(flow.triggers, datetime(2000, 1, 1)) if flow.ok else ()
-    words = [describe(s.cron) for s in found]
+    words = schedule_words(flow.triggers) if flow.ok else []
     after = [link.key for link in flow.upstream if link.kind is EdgeKind.AFTER]
     if after:
         words.append("after " + ", ".join(after))
@@ -92,7 +91,7 @@ def _table(flows: Sequence[CatalogFlow], paths: Mapping[str, str], here: str) ->
     return ["| Namespace | Flow | Title | Schedule | Labels | Last run |", "|---|---|---|---|---|---|", *rows]
 
 
-def index_page(flows: Sequence[CatalogFlow], paths: Mapping[str, str], now: datetime) -> str:
+def index_page(flows: Sequence[CatalogFlow], paths: Mapping[str, str]) -> str:
     bad = sum(not f.ok for f in flows)
     namespaces = sorted({f.namespace for f in flows})
     summary = f"{len(flows)} flow(s) in {len(namespaces)} namespace(s)" + (f", {bad} that do not convert" if bad else "")
@@ -103,7 +102,7 @@ def index_page(flows: Sequence[CatalogFlow], paths: Mapping[str, str], now: date
     return "\n".join(parts) + "\n"
 
 
-def namespace_page(namespace: str, flows: Sequence[CatalogFlow], paths: Mapping[str, str], now: datetime) -> str:
+def namespace_page(namespace: str, flows: Sequence[CatalogFlow], paths: Mapping[str, str]) -> str:
     here = namespace_page_path(namespace)
     parts = [front_matter(f"Namespace {namespace}", f"The flows of namespace {namespace}", []),
              f"# Namespace {inline(namespace)}", "", (f"[All flows]({relative_link(here, INDEX)}) · "

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .mapping import SCHEDULE_TYPE
@@ -31,6 +31,11 @@ def schedules(triggers: tuple[Trigger, ...], now: datetime, count: int = 3) -> t
         if cron is not None:
             found.append(Schedule(trigger.id, cron, zone or "UTC", describe(cron), next_runs(cron, zone, now, count)))
     return tuple(found)
+
+
+def schedule_words(triggers: tuple[Trigger, ...]) -> list[str]:
+    """Each schedule in words, without its next runs (the index and namespace tables)."""
+    return [describe(cron) for cron, _ in map(_cron_of, triggers) if cron is not None]
 
 
 def _cron_of(trigger: Trigger) -> tuple[str | None, str | None]:

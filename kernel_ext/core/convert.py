@@ -17,8 +17,15 @@ from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
 from .params import Parameter, parse_parameters
 from .requirements import requirement_name, requirement_problem
-from .tasks import (RUNNER_REQUIREMENTS, SAFE_FILE_NAME, input_source, notebook_task, output_file_ref, output_source,
-                    parallel_task)
+from .tasks import (
+    RUNNER_REQUIREMENTS,
+    SAFE_FILE_NAME,
+    input_source,
+    notebook_task,
+    output_file_ref,
+    output_source,
+    parallel_task,
+)
 from .validate import flow_problems
 
 _NAMESPACE_RE = re.compile(NAMESPACE)
@@ -162,8 +169,7 @@ class _Build:
     def __init__(self, notebook: NotebookSource, header: Header, options: Options, load_step: StepLoader,
                  inputs: list[Input]):
         self.notebook, self.header, self.options = notebook, header, options
-        paths = [step.notebook for group in header.steps for step in group.steps]
-        self.steps = {p: s for p in dict.fromkeys(paths) if (s := load_step(p)) is not None}
+        self.steps = {p: s for p in dict.fromkeys(header.step_notebooks) if (s := load_step(p)) is not None}
         self.input_order = [i.id for i in inputs]
         self.input_names = set(self.input_order)
         self.problems: list[Problem] = []

@@ -109,6 +109,11 @@ class Header:
     kestra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     lines: Mapping[str, int] = field(default_factory=lambda: EMPTY)  # header key → line in the cell
 
+    @property
+    def step_notebooks(self) -> tuple[str, ...]:
+        """Every step's notebook in order, parallel groups flattened (relative to the flow notebook's folder)."""
+        return tuple(step.notebook for group in self.steps for step in group.steps)
+
 
 def header_yaml(source: str) -> str:
     """The YAML below the ``%%flow`` line (the magic's own arguments are ignored here)."""

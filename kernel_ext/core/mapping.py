@@ -4,8 +4,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .model import (Concurrency, ConcurrencyBehavior, DependsOn, Flow, FlowRef, FlowTrigger, Input, InputType,
-                    Output, RawTrigger, Retry, RetryType, ScheduleTrigger, Task, Trigger, frozen_map)
+from .model import (
+    Concurrency,
+    ConcurrencyBehavior,
+    DependsOn,
+    Flow,
+    FlowRef,
+    FlowTrigger,
+    Input,
+    InputType,
+    Output,
+    RawTrigger,
+    Retry,
+    RetryType,
+    ScheduleTrigger,
+    Task,
+    Trigger,
+    frozen_map,
+)
 
 SCHEDULE_TYPE = "io.kestra.plugin.core.trigger.Schedule"
 FLOW_TRIGGER_TYPE = "io.kestra.plugin.core.trigger.Flow"

@@ -7,7 +7,7 @@ from typing import Any
 
 
 def _step_count(conversion: Any) -> int:
-    return sum(len(group.steps) for group in conversion.header.steps) or 1
+    return len(conversion.header.step_notebooks) or 1
 
 
 def start_run(panel: Any) -> None:

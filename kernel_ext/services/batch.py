@@ -27,6 +27,7 @@ from ..core.runs import ExecutionRecord, RunStatus, StepRecord
 from ..errors import ConfigError, InvalidError
 from .run import Execution, PreparedRun, new_execution_id, open_store, prepare
 
+
 class BatchProgress(Protocol):
     def start(self, total: int) -> None: ...
     def done(self, record: ExecutionRecord) -> None: ...

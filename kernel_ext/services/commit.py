@@ -73,7 +73,7 @@ def _contents(project: Project, conversions: list[Conversion]) -> dict[str, byte
 def step_notebooks(conv: Conversion) -> list[str]:
     """Repository-relative paths of a pipeline's step notebooks (beside the flow notebook)."""
     folder = PurePosixPath(conv.notebook.path).parent
-    return [posixpath.normpath(folder / step.notebook) for group in conv.header.steps for step in group.steps]
+    return [posixpath.normpath(folder / step) for step in conv.header.step_notebooks]
 
 
 def _committed_notebook(project: Project, path: str, secrets: set[str]) -> bytes:

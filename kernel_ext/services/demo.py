@@ -108,7 +108,7 @@ def _first_commit(target: Path, paths: list[str]) -> None:
 
     name, email = AUTHOR.removesuffix(">").split(" <")
     with git.Repo.init(target, initial_branch="main") as repo:
-        repo.index.add(paths)
+        repo.git.add("--", *paths)  # git's own index writer (GitPython's is much slower)
         repo.index.commit("nbops demo: the repository's settings and the example data", author=git.Actor(name, email),
                           committer=git.Actor(name, email))
 

@@ -9,8 +9,7 @@ from ..adapters.notebooks import read_notebook
 from ..adapters.project import Project
 from ..core.convert import Conversion, parameters_of
 from ..core.header import Step
-from ..core.model import Task
-from ..core.model import Retry
+from ..core.model import Retry, Task
 from ..core.rules import duration_seconds
 
 
