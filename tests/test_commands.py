@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from conftest import ROOT, Repo
@@ -75,14 +76,13 @@ def test_a_line_magic_shows_an_error_as_nbops_does_with_its_exit_code(
         repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from kernel_ext.adapters.gitremote import PushRejected
     from kernel_ext.commands import registry
-    from kernel_ext.commands.base import Command
     from kernel_ext.lab.linemagic import nbops_line
 
     def rejected(project: object, args: object, out: object) -> int:
         raise PushRejected("push to origin/main rejected: fetch first", branch="main", reason="fetch first",
                            hint="nbops sync, then push again")
 
-    monkeypatch.setitem(registry.COMMANDS, "push", Command("push", registry.COMMANDS["push"].add_parser, rejected))
+    monkeypatch.setitem(registry.COMMANDS, "push", replace(registry.COMMANDS["push"], handler=rejected))
     nbops_line(None, f"--notebook {repo.nb('a.ipynb', 'labels: {a: b}')} push")
     assert capsys.readouterr().err == ("error: push to origin/main rejected: fetch first\n"
                                        "    hint: nbops sync, then push again\n"

@@ -29,3 +29,4 @@ class Command:
     name: str
     add_parser: AddParser
     handler: Handler
+    in_notebook: bool = False  # offered by `%nbops` too (the others are for a terminal)

@@ -41,7 +41,8 @@ def add_check(commands: Any, surface: Surface) -> None:
     check = commands.add_parser("check", help="the CI gate: valid, no drift, no orphans",
                                 description="Fail when a notebook does not convert (exit 3), a committed flow "
                                             "differs from its notebook or is missing (4), a generated flow has no "
-                                            "notebook (5), a header cell lacks the skip-execution tag (6), or a secret is found (8).")
+                                            "notebook (5), a header cell lacks the skip-execution tag (6), or a "
+                                            "secret is found (8).")
     check.add_argument("--json", action="store_true", help="machine-readable output")
 
 

@@ -17,8 +17,6 @@ __all__ = ["UsageError", "nbops_line", "parse", "parser"]
 # commands about this notebook that default to it when no path is given
 _OWN = ("validate", "yaml", "export", "panel")
 _GIT = ("commit", "push", "sync", "diff", "restore")
-# the CLI's commands that work in a notebook too (the others are for a terminal)
-_SHARED = ("run", "runs", "show", "batch", "commit", "push", "sync", "diff", "secrets", "restore")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
                        ("yaml", "print this notebook's Kestra flow"), ("export", "write this notebook's flow"),
                        ("panel", "show the panel (the default)")):
         commands.add_parser(name, help=text)
-    add_parsers(commands, Surface.NOTEBOOK, _SHARED)
+    add_parsers(commands, Surface.NOTEBOOK)  # the CLI's commands marked in_notebook
     return root
 
 
@@ -99,7 +97,7 @@ def _command(command: str, args: argparse.Namespace, path: Path | None, default_
 
         print(own_command(command, target))
         return
-    if command not in _SHARED:
+    if command not in COMMANDS or not COMMANDS[command].in_notebook:
         raise NbopsError(f"%nbops {command} is not available in a notebook", hint="run `nbops` in a terminal")
     if command in _GIT and (why := target.git_problem()) is not None:
         raise NbopsError(why)
