@@ -2,11 +2,31 @@
 
 Every error carries structured fields (file, cell, line, field path, hint) so the CLI, the panel
 and JSON output can all render it without parsing messages. Adapters translate foreign errors
-(nbformat, YAML, OS) into these.
+(nbformat, YAML, OS) into these. :class:`ExitCode` is the one table of the exit codes of ``nbops``
+(``docs/cli.md`` lists it; a test holds the two equal).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """How ``nbops`` (and ``%nbops``) ends: each code means one thing, whichever command returns it."""
+
+    OK = 0
+    ERROR = 1  # any other failure: a missing file, kernel or history, a Git failure, a failed build
+    USAGE = 2  # a wrong command line or [tool.nbops] setting
+    INVALID = 3  # a notebook, flow, parameter or grid breaks the rules; a secret in what is committed
+    DRIFT = 4  # a generated flow differs from its notebook's conversion, or is missing (check)
+    ORPHAN = 5  # a generated flow whose notebook is gone (check)
+    UNTAGGED = 6  # a header or %load_ext cell without the skip-execution tag (check)
+    REJECTED = 7  # the remote refused a push: nothing changed on either side
+    SECRET = 8  # a secret in notebooks/ or _flows/ (check)
+    RUN_FAILED = 10  # a cell raised, or a step did not make what it declares
+    KERNEL_DIED = 11
+    TIMEOUT = 12  # the flow's timeout was reached
+    INTERRUPTED = 130  # Ctrl-C, or a stopped batch (128 + SIGINT, as shells report it)
 
 
 @dataclass(frozen=True)
@@ -43,7 +63,7 @@ class Problem:
 class NbopsError(Exception):
     """Base of every error nbops raises on purpose."""
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.ERROR
 
     def __init__(self, message: str, *, file: str | None = None, hint: str | None = None):
         super().__init__(message)
@@ -59,7 +79,7 @@ class NbopsError(Exception):
 class InvalidError(NbopsError):
     """A notebook, header or flow breaks one or more rules; all problems of one file at once."""
 
-    exit_code = 3
+    exit_code = ExitCode.INVALID
 
     def __init__(self, file: str | None, problems: list[Problem] | tuple[Problem, ...]):
         self.problems = tuple(problems)
@@ -81,10 +101,14 @@ class FlowError(InvalidError):
 class ConfigError(NbopsError):
     """``[tool.nbops]`` or a command-line option is wrong."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
+
+
+class UsageError(ConfigError):
+    """A command line argparse refused: its message (empty once ``--help`` has printed its text)."""
 
 
 class ConflictError(NbopsError):
     """Two notebooks claim the same flow, or a path would escape the repository."""
 
-    exit_code = 3
+    exit_code = ExitCode.INVALID

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kernel_ext import cli_lab
+from kernel_ext.commands.base import Surface
+from kernel_ext.commands.lab import add_lab_setup, cmd_lab_setup
 
 USER_CONFIG = 'c = get_config()\nc.InteractiveShellApp.extensions = ["autoreload"]\nc.IPKernelApp.matplotlib = "inline"\n'
 
@@ -17,9 +18,9 @@ USER_CONFIG = 'c = get_config()\nc.InteractiveShellApp.extensions = ["autoreload
 def lab_setup(*args: str) -> str:
     """The command, parsed with its own argparse definitions, as `nbops lab-setup` parses it."""
     parser = argparse.ArgumentParser(prog="nbops")
-    cli_lab.add_commands(parser.add_subparsers(dest="command"))
+    add_lab_setup(parser.add_subparsers(dest="command"), Surface.TERMINAL)
     out = io.StringIO()
-    assert cli_lab.cmd_lab_setup(None, parser.parse_args(["lab-setup", *args]), out) == 0
+    assert cmd_lab_setup(None, parser.parse_args(["lab-setup", *args]), out) == 0
     return out.getvalue()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, NbopsError
+from ..errors import ConfigError, ExitCode, NbopsError
 from . import gitsafety as safety
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ class PushRejected(NbopsError):
     """The remote refused the push (it moved on, or protects the branch); nothing was forced, the
     local commit and the remote are as they were."""
 
-    exit_code = 7
+    exit_code = ExitCode.REJECTED
 
     def __init__(self, message: str, *, branch: str, reason: str, hint: str):
         super().__init__(message, hint=hint)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ..errors import ExitCode
 from .model import EMPTY
 
 
@@ -18,7 +19,7 @@ class RunStatus(StrEnum):
     INTERRUPTED = "INTERRUPTED"  # Ctrl-C, or the batch was stopped
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         return _EXIT_CODES[self]
 
     @property
@@ -26,9 +27,10 @@ class RunStatus(StrEnum):
         return self is not RunStatus.RUNNING
 
 
-# distinct exit codes per way a run can end (3-6 are nbops check's, 2 usage errors)
-_EXIT_CODES = {RunStatus.SUCCESS: 0, RunStatus.RUNNING: 1, RunStatus.FAILED: 10, RunStatus.KERNEL_DIED: 11,
-               RunStatus.TIMEOUT: 12, RunStatus.INTERRUPTED: 130}
+# a distinct exit code per way a run can end (a run still RUNNING has not ended: a plain error)
+_EXIT_CODES = {RunStatus.SUCCESS: ExitCode.OK, RunStatus.RUNNING: ExitCode.ERROR, RunStatus.FAILED: ExitCode.RUN_FAILED,
+               RunStatus.KERNEL_DIED: ExitCode.KERNEL_DIED, RunStatus.TIMEOUT: ExitCode.TIMEOUT,
+               RunStatus.INTERRUPTED: ExitCode.INTERRUPTED}
 
 
 def worst(statuses: list[RunStatus]) -> RunStatus:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import Problem
+from ..errors import InvalidError, Problem
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -62,9 +62,12 @@ class Loaded:
         return None
 
 
-class YamlProblem(Exception):
+class YamlProblem(InvalidError):
+    """A YAML text that does not load; its one problem is located in the text, and callers usually
+    re-raise it located in their file (a header cell, a flow file)."""
+
     def __init__(self, problem: Problem):
-        super().__init__(problem.message)
+        super().__init__(None, [problem])
         self.problem = problem
 
 

@@ -1,5 +1,6 @@
 """``%nbops``: the panel, or one command as a line, parsed with the CLI's own argparse definitions
-and run by the CLI's own handlers (so ``%nbops push`` prints what ``nbops push`` prints)."""
+and run by the CLI's own handlers (both from ``kernel_ext.commands``), so ``%nbops push`` prints
+what ``nbops push`` prints."""
 from __future__ import annotations
 
 import argparse
@@ -8,16 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..errors import NbopsError
+from ..errors import NbopsError, UsageError
 from .context import Ui, notebook_path, ui_mode
+
+__all__ = ["UsageError", "nbops_line", "parse", "parser"]
 
 # commands about this notebook that default to it when no path is given
 _OWN = ("validate", "yaml", "export", "panel")
 _GIT = ("commit", "push", "sync", "diff", "restore")
-
-
-class UsageError(Exception):
-    """A bad ``%nbops`` line (shown as a message, never as SystemExit)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +30,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from .. import cli_git, cli_runs
+    from ..commands.base import Surface
+    from ..commands.registry import add_parsers
 
     root = _Parser(prog="%nbops", description="nbops in a notebook: the panel, or one command.")
     root.add_argument("--notebook", type=Path, help="the notebook (default: this kernel's)")
@@ -40,25 +40,14 @@ def parser() -> argparse.ArgumentParser:
                        ("yaml", "print this notebook's Kestra flow"), ("export", "write this notebook's flow"),
                        ("panel", "show the panel (the default)")):
         commands.add_parser(name, help=text)
-    cli_runs.add_commands(commands)
-    cli_git.add_commands(commands)
+    add_parsers(commands, Surface.NOTEBOOK)  # the CLI's commands marked in_notebook
     return root
 
 
 def parse(line: str) -> tuple[argparse.Namespace, bool]:
     """The parsed line, and whether ``run``'s target was left out (it is then this notebook)."""
-    words = shlex.split(line)
-    try:
-        return parser().parse_args(words), False
-    except UsageError:
-        if "run" not in words:
-            raise
-        at = words.index("run") + 1
-        try:  # `%nbops run -p x=1`: the CLI requires a target, the notebook is one
-            return parser().parse_args([*words[:at], "__NOTEBOOK__", *words[at:]]), True
-        except UsageError:
-            pass
-        raise
+    args = parser().parse_args(shlex.split(line))
+    return args, args.command == "run" and args.target is None
 
 
 def nbops_line(shell: Any, line: str) -> Any:
@@ -98,6 +87,8 @@ def _panel(shell: Any, path: Path | None) -> Any:
 
 
 def _command(command: str, args: argparse.Namespace, path: Path | None, default_target: bool) -> None:
+    from ..commands.failure import report
+    from ..commands.registry import COMMANDS
     from .actions import Target
 
     target = Target.of(path)
@@ -106,10 +97,15 @@ def _command(command: str, args: argparse.Namespace, path: Path | None, default_
 
         print(own_command(command, target))
         return
+    if command not in COMMANDS or not COMMANDS[command].in_notebook:
+        raise NbopsError(f"%nbops {command} is not available in a notebook", hint="run `nbops` in a terminal")
     if command in _GIT and (why := target.git_problem()) is not None:
         raise NbopsError(why)
     _fill_defaults(command, args, target, default_target)
-    code = _handler(command)(target.project, args, sys.stdout)
+    try:
+        code = COMMANDS[command].handler(target.project, args, sys.stdout)
+    except NbopsError as exc:  # shown as `nbops` shows it, with the exit code it would return
+        code = report(exc, sys.stderr)
     if code:
         print(f"(exit code {code}, as `nbops {command}` would return)", file=sys.stderr)
 
@@ -125,15 +121,3 @@ def _fill_defaults(command: str, args: argparse.Namespace, target: Any, default_
 
         conversion = validate(target)
         args.flow = f"{conversion.namespace}.{conversion.flow_id}" if conversion.ok else None
-
-
-def _handler(command: str) -> Any:
-    from .. import cli_git, cli_runs
-
-    handlers = {"run": cli_runs.cmd_run, "runs": cli_runs.cmd_runs, "show": cli_runs.cmd_show,
-                "batch": cli_runs.cmd_batch, "commit": cli_git.cmd_commit, "push": cli_git.cmd_push,
-                "sync": cli_git.cmd_sync, "diff": cli_git.cmd_diff, "secrets": cli_git.cmd_secrets,
-                "restore": cli_git.cmd_restore}
-    if command not in handlers:
-        raise NbopsError(f"%nbops {command} is not available in a notebook", hint="run `nbops` in a terminal")
-    return handlers[command]

@@ -10,19 +10,20 @@ from ..adapters.project import Project
 from ..core.emit import generated_source
 from ..core.gitops import gitops_namespace
 from ..core.validate import parse_flow_text
-from ..errors import NbopsError, Problem
+from ..errors import ExitCode, NbopsError, Problem
 from .convert import convert_all
 from .export import owner_problem
 
 
 class Failure(IntEnum):
-    """Exit codes of ``nbops check``; with several kinds, the lowest (most basic) one wins."""
+    """The kinds of ``nbops check`` findings, valued by their exit codes; with several kinds, the
+    lowest (most basic) one wins."""
 
-    INVALID = 3  # a notebook does not convert, or a flow file breaks Kestra's rules
-    DRIFT = 4  # a generated flow differs from what its notebook converts to, or is missing
-    ORPHAN = 5  # a generated flow whose notebook is gone
-    UNTAGGED = 6  # a header or %load_ext cell papermill would run (no skip-execution tag)
-    SECRET = 8  # a secret in a notebook or flow (not in the .nbops-secrets.json allow-list)
+    INVALID = ExitCode.INVALID.value  # a notebook does not convert, or a flow file breaks Kestra's rules
+    DRIFT = ExitCode.DRIFT.value  # a generated flow differs from what its notebook converts to, or is missing
+    ORPHAN = ExitCode.ORPHAN.value  # a generated flow whose notebook is gone
+    UNTAGGED = ExitCode.UNTAGGED.value  # a header or %load_ext cell papermill would run (no skip-execution tag)
+    SECRET = ExitCode.SECRET.value  # a secret in a notebook or flow (not in the .nbops-secrets.json allow-list)
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ class CheckReport:
     flows: int = 0
 
     @property
-    def exit_code(self) -> int:
-        return min((f.kind for f in self.findings), default=0)
+    def exit_code(self) -> ExitCode:
+        return ExitCode(min((f.kind for f in self.findings), default=ExitCode.OK))
 
 
 def _diff(old: str, new: str, path: str) -> str:

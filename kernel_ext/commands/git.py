@@ -1,16 +1,21 @@
-"""The Git commands of the CLI: ``commit``, ``push``, ``sync``, ``diff``, ``restore`` (thin)."""
+"""The Git commands: ``commit``, ``push``, ``sync``, ``diff``, ``restore`` and ``secrets`` (thin:
+parse, call a service, print). A rejected push is an error with its own exit code (``REJECTED``),
+mapped in ``failure.py`` as every other."""
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-EXIT_REJECTED = 7  # the remote refused the push (diverged, protected): nothing changed on either side
+from ..errors import ConfigError, ExitCode
+from .base import Surface
+
+if TYPE_CHECKING:
+    from ..adapters.project import Project
 
 
-def add_commands(commands: Any) -> None:
+def add_commit(commands: Any, surface: Surface) -> None:
     commit = commands.add_parser("commit", help="export, check and commit the notebooks and their flows",
                                  description="Export the changed (or given) notebooks, refuse invalid flows, "
                                              "merge conflicts and secrets, strip outputs (by default), and commit "
@@ -18,6 +23,8 @@ def add_commands(commands: Any) -> None:
     commit.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="notebooks (default: the changed ones)")
     commit.add_argument("-m", "--message", help="the commit message (default: names the flows)")
 
+
+def add_push(commands: Any, surface: Surface) -> None:
     push = commands.add_parser("push", help="push to origin and report each flow",
                                description="Push HEAD to a branch of origin (created if missing, never forced) and "
                                            "report each flow as ADDED/UPDATED/DELETED/UNCHANGED, as Kestra's "
@@ -25,6 +32,8 @@ def add_commands(commands: Any) -> None:
     push.add_argument("--branch", help="the branch on origin (default: the checked-out one)")
     push.add_argument("--dry-run", action="store_true", help="report the plan, push nothing")
 
+
+def add_sync(commands: Any, surface: Surface) -> None:
     sync = commands.add_parser("sync", help="make notebooks and flows equal to a branch of origin",
                                description="Make the working copy's notebooks and flows equal to a branch, as "
                                            "Kestra's SyncFlows does for an instance. What it would overwrite or "
@@ -34,6 +43,8 @@ def add_commands(commands: Any) -> None:
     sync.add_argument("--delete", action="store_true", help="delete local files the branch does not have")
     sync.add_argument("--force", action="store_true", help="allow deleting more than [tool.nbops] max_delete_share")
 
+
+def add_diff(commands: Any, surface: Surface) -> None:
     diff = commands.add_parser("diff", help="flows and notebooks that differ between two sides",
                                description="Unified diffs of flows (YAML) and notebooks (sources; outputs ignored) "
                                            "between A and B: revisions or branches; the working copy when B is left "
@@ -42,6 +53,8 @@ def add_commands(commands: Any) -> None:
     diff.add_argument("b", nargs="?", metavar="B")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
 
+
+def add_secrets(commands: Any, surface: Surface) -> None:
     secrets = commands.add_parser("secrets", help="scan notebooks and flows for secrets",
                                   description="Scan notebooks (sources, outputs, tracebacks, parameters) and other "
                                               "text files for secrets with detect-secrets and nbops' notebook rules. "
@@ -52,46 +65,43 @@ def add_commands(commands: Any) -> None:
     secrets.add_argument("--accept", action="store_true", help="accept the findings (write the allow-list)")
     secrets.add_argument("--reason", help="why they are not secrets (required with --accept)")
 
+
+def add_restore(commands: Any, surface: Surface) -> None:
     restore = commands.add_parser("restore", help="list backups, or put one back",
                                   description="Without REF, list the backups nbops sync made; with REF, write its "
                                               "files back to the working copy.")
     restore.add_argument("ref", nargs="?", metavar="REF")
 
 
-def cmd_commit(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .services.commit import commit
+def cmd_commit(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..services.commit import commit
 
     result = commit(project, args.paths or None, args.message)
     if result.commit is None:
         print("nothing to commit: HEAD already holds these notebooks and flows (outputs are not committed)",
               file=out)
-        return 0
+        return ExitCode.OK
     print(f"committed {result.commit[:12]}: {result.message}", file=out)
     for path in result.files:
         print(f"  {path}", file=out)
-    return 0
+    return ExitCode.OK
 
 
-def cmd_push(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .adapters.gitrepo import PushRejected
-    from .services.remote import push
+def cmd_push(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..services.remote import push
 
-    try:
-        result = push(project, args.branch, args.dry_run)
-    except PushRejected as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_REJECTED
+    result = push(project, args.branch, args.dry_run)  # a refusal raises PushRejected (ExitCode.REJECTED)
     for change in result.plan:
         print(f"{change.change.value:<10} {change.path}", file=out)
     if args.dry_run:
         print(f"dry run: nothing pushed to {result.branch}", file=out)
     else:
         print(f"pushed {result.commit} to origin/{result.branch}", file=out)
-    return 0
+    return ExitCode.OK
 
 
-def cmd_sync(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .services.remote import sync
+def cmd_sync(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..services.remote import sync
 
     result = sync(project, args.branch, dry_run=args.dry_run, delete=args.delete, force=args.force)
     for change in result.plan:
@@ -109,11 +119,11 @@ def cmd_sync(project: Any, args: argparse.Namespace, out: TextIO) -> int:
     else:
         print(f"in sync with origin/{result.branch}; Git's HEAD stays where it was ({result.stays}):"
               " git status shows the synced files as changes, see docs/git.md#after-a-sync", file=out)
-    return 0
+    return ExitCode.OK
 
 
-def cmd_diff(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .services.gitdiff import diff
+def cmd_diff(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..services.gitdiff import diff
 
     found = diff(project, args.a, args.b)
     if args.json:
@@ -121,12 +131,11 @@ def cmd_diff(project: Any, args: argparse.Namespace, out: TextIO) -> int:
         print(file=out)
     for item in [] if args.json else found:
         print(item.diff, file=out, end="" if item.diff.endswith("\n") else "\n")
-    return 0
+    return ExitCode.OK
 
 
-def cmd_secrets(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .errors import ConfigError
-    from .services.scan import format_findings, scan_paths, write_allowlist
+def cmd_secrets(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..services.scan import format_findings, scan_paths, write_allowlist
 
     paths = args.paths or [project.notebooks_dir, project.flows_dir]
     findings = scan_paths(project.root, [p if p.is_absolute() or p.exists() else project.root / p for p in paths])
@@ -135,19 +144,19 @@ def cmd_secrets(project: Any, args: argparse.Namespace, out: TextIO) -> int:
             raise ConfigError("--accept needs --reason: say why these are not secrets")
         write_allowlist(project.root, findings, args.reason)
         print(f"accepted {len(findings)} finding(s) in .nbops-secrets.json", file=out)
-        return 0
+        return ExitCode.OK
     for line in format_findings(findings) if findings else ["no secrets found"]:
         print(line, file=out)
-    return 3 if findings else 0
+    return ExitCode.INVALID if findings else ExitCode.OK
 
 
-def cmd_restore(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .services.remote import backups, restore
+def cmd_restore(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..services.remote import backups, restore
 
     if args.ref:
         paths = restore(project, args.ref)
         print(f"restored {len(paths)} file(s) from {args.ref}", file=out)
-        return 0
+        return ExitCode.OK
     for ref, date, message in backups(project):
         print(f"{ref}  {date}  {message}", file=out)
-    return 0
+    return ExitCode.OK

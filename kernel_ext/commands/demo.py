@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..errors import ExitCode
+from .base import Surface
+
+if TYPE_CHECKING:
+    from ..adapters.project import Project
 
 
-def add_commands(commands: Any) -> None:
+def add_demo(commands: Any, surface: Surface) -> None:
     demo = commands.add_parser(
         "demo", help="run, export, commit and catalogue the example flows in a demo repository",
         description="Copy the project's notebooks into a fresh Git repository (demo/ by default), run every flow "
@@ -18,13 +24,12 @@ def add_commands(commands: Any) -> None:
                       help="where to make the demo repository (default: demo/ in the project)")
 
 
-def cmd_demo(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .services.demo import demo, shown_path
+def cmd_demo(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..services.demo import demo, shown_path
 
     result = demo(project, args.folder or project.root / "demo", lambda line: print(line, file=out, flush=True))
     shown = shown_path(result.root)
     print(f"\nOpen the catalog: {shown_path(result.site / 'index.html')}", file=out)
     print(f"  (with search: nbops -C {shown} catalog serve, then http://127.0.0.1:8000/)", file=out)
     print(f"Author in JupyterLab: jupyter lab {shown}/notebooks", file=out)
-    return 0 if result.ok else 10
-
+    return ExitCode.OK if result.ok else ExitCode.RUN_FAILED

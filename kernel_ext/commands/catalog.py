@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ..errors import ExitCode
+from .base import Surface
+
+if TYPE_CHECKING:
+    from ..adapters.project import Project
 
 
-def add_commands(commands: Any) -> None:
+def add_catalog(commands: Any, surface: Surface) -> None:
     catalog = commands.add_parser("catalog", help="build, serve or publish the flow catalog (MkDocs)",
                                   description="The catalog site of every flow: its inputs, schedule, graph, "
                                               "lineage, YAML, Git history, last runs and executed notebook. Uses "
@@ -38,20 +44,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="the MkDocs configuration (default: mkdocs.yml in the repository, else a built-in one)")
 
 
-def cmd_catalog(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .catalog import site
+def cmd_catalog(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..catalog import site
 
     if args.catalog_command == "serve":
         site.serve(project.root, config=args.config_file, dev_addr=args.dev_addr, strict=args.strict)
-        return 0
+        return ExitCode.OK
     site_dir = args.site_dir.resolve() if args.site_dir else None  # MkDocs would read it from the config's folder
     built = site.build(project.root, config=args.config_file, site_dir=site_dir, strict=args.strict)
     if args.catalog_command == "build":
         print(f"built the catalog in {built}: open {built / 'index.html'}", file=out)
-        return 0
-    from .services.catalog import publish
+        return ExitCode.OK
+    from ..services.catalog import publish
 
     result = publish(project, built, args.branch, push=args.push, message=args.message)
     state = f"committed {result.commit[:10]}" if result.changed else f"unchanged at {result.commit[:10]}"
     print(f"{result.branch}: {state}{', pushed to origin' if result.pushed else ''}", file=out)
-    return 0
+    return ExitCode.OK

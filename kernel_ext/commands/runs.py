@@ -1,5 +1,4 @@
-"""The run commands of the CLI: ``run``, ``runs``, ``show`` and ``batch`` (thin: parse, call a
-service, print)."""
+"""The run commands: ``run``, ``runs``, ``show`` and ``batch`` (thin: parse, call a service, print)."""
 from __future__ import annotations
 
 import argparse
@@ -8,35 +7,47 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .core.runs import ExecutionRecord, RunStatus, StepRecord, worst
-from .errors import InvalidError
+from ..core.runs import ExecutionRecord, RunStatus, StepRecord, worst
+from ..errors import ExitCode, InvalidError, NbopsError, Problem
+from .base import Surface
+
+if TYPE_CHECKING:
+    from ..adapters.project import Project
+    from ..adapters.store import RunStore
 
 
-def add_commands(commands: Any) -> None:
+def add_run(commands: Any, surface: Surface) -> None:
     run = commands.add_parser("run", help="run a flow notebook locally, as Kestra would",
                               description="Run a flow (a notebook path, or a flow id) with papermill in fresh "
                                           "kernels; parameters are checked against the flow's inputs first. "
                                           "Exit 0 on success, 10 when a cell raised, 11 when a kernel died, "
                                           "12 on timeout, 130 when stopped.")
-    run.add_argument("target", metavar="NOTEBOOK|FLOW_ID")
+    # in a notebook the target may be left out: it is then the notebook itself
+    run.add_argument("target", metavar="NOTEBOOK|FLOW_ID", nargs="?" if surface is Surface.NOTEBOOK else None)
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                      help="a parameter value (repeatable); checked and converted to the input's type")
     run.add_argument("-f", "--parameters-file", type=Path, metavar="FILE", help="parameters as YAML or JSON")
     run.add_argument("--json", action="store_true", help="machine-readable output")
 
+
+def add_runs(commands: Any, surface: Surface) -> None:
     runs = commands.add_parser("runs", help="list past executions", description="List executions, newest first.")
     runs.add_argument("flow", nargs="?", help="only this flow (id or namespace.id)")
     runs.add_argument("--batch", help="only the executions of this batch")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true", help="machine-readable output")
 
+
+def add_show(commands: Any, surface: Surface) -> None:
     show = commands.add_parser("show", help="details of one execution", description="Show one execution: "
                                "parameters, each step's status, duration, outputs, output notebook and error.")
     show.add_argument("execution", help="an execution id, or a unique prefix of one")
     show.add_argument("--json", action="store_true", help="machine-readable output")
 
+
+def add_batch(commands: Any, surface: Surface) -> None:
     batch = commands.add_parser("batch", help="a parameter sweep in parallel",
                                 description="Run a flow once per parameter set of a grid (YAML, JSON or CSV), in "
                                             "parallel worker processes with warm kernels. Exit non-zero if any "
@@ -84,9 +95,9 @@ def print_step(step: StepRecord, out: TextIO) -> None:
         print(f"    notebook: {step.output_notebook}", file=out)
 
 
-def cmd_run(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .core.runparams import parse_assignments
-    from .services.run import run
+def cmd_run(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..core.runparams import parse_assignments
+    from ..services.run import run
 
     given, problems = parse_assignments(args.parameter)
     if problems:
@@ -103,37 +114,35 @@ def cmd_run(project: Any, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _parameters_file(path: Path) -> dict[str, Any]:
-    from .adapters.files import MAX_FLOW_BYTES, read_text
-    from .core.yamlsafe import YamlProblem, load_yaml
+    from ..adapters.files import MAX_FLOW_BYTES, read_text
+    from ..core.yamlsafe import YamlProblem, load_yaml
 
     try:
         data = load_yaml(read_text(path, MAX_FLOW_BYTES, str(path))).data
     except YamlProblem as exc:
         raise InvalidError(str(path), [exc.problem]) from None
     if not isinstance(data, dict):
-        from .errors import Problem
         raise InvalidError(str(path), [Problem("a parameters file is a mapping of names to values")])
     return data
 
 
-def _history(project: Any) -> Any:
-    from .errors import NbopsError
-    from .services.run import open_store, state_dir
+def _history(project: Project) -> RunStore:
+    from ..services.run import open_store, state_dir
 
     if not (state_dir(project) / "state.db").is_file():
         raise NbopsError("no run history yet", hint="nbops run NOTEBOOK records one in .nbops/state.db")
     return open_store(project)
 
 
-def cmd_runs(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+def cmd_runs(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     with _history(project) as store:
         records = store.list_executions(args.flow, limit=args.limit, batch=args.batch)
     if args.json:
         json.dump([record_json(r) for r in records], out, indent=2, default=str)
         print(file=out)
-        return 0
+        return ExitCode.OK
     print_table(records, out)
-    return 0
+    return ExitCode.OK
 
 
 def print_table(records: Sequence[ExecutionRecord], out: TextIO) -> None:
@@ -145,13 +154,13 @@ def print_table(records: Sequence[ExecutionRecord], out: TextIO) -> None:
               f"{_short(r.parameters)}", file=out)
 
 
-def cmd_show(project: Any, args: argparse.Namespace, out: TextIO) -> int:
+def cmd_show(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     with _history(project) as store:
         record = store.get_execution(args.execution)
     if args.json:
         json.dump(record_json(record), out, indent=2, default=str)
         print(file=out)
-        return 0
+        return ExitCode.OK
     print(f"execution  {record.id}\nflow       {record.namespace}.{record.flow_id} ({record.notebook})", file=out)
     print(f"status     {record.status.value}, {_seconds(record.duration)}", file=out)
     print(f"git        {record.git_commit or '-'}{' (uncommitted changes)' if record.git_dirty else ''}", file=out)
@@ -160,12 +169,12 @@ def cmd_show(project: Any, args: argparse.Namespace, out: TextIO) -> int:
         print_step(step, out)
         if step.error and step.error.traceback:
             print("    " + step.error.traceback.replace("\n", "\n    "), file=out)
-    return 0
+    return ExitCode.OK
 
 
-def cmd_batch(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .services.batch import BatchOptions, batch
-    from .services.run import resolve_notebook
+def cmd_batch(project: Project, args: argparse.Namespace, out: TextIO) -> int:
+    from ..services.batch import BatchOptions, batch
+    from ..services.run import resolve_notebook
 
     options = BatchOptions(args.workers, args.executor, args.scheduler, not args.no_progress)
     notebook = resolve_notebook(project, args.target)
