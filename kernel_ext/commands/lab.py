@@ -27,7 +27,7 @@ def add_lab_setup(commands: Any, surface: Surface) -> None:
 
 def cmd_lab_setup(project: Project | None, args: argparse.Namespace, out: TextIO) -> int:
     """The project is not used: the kernel config is the user's, not the repository's."""
-    from ..lab.setup import SetupChange, SetupOptions, lab_setup
+    from ..services.lab_setup import SetupChange, SetupOptions, lab_setup
 
     result = lab_setup(SetupOptions(args.undo, args.dry_run, args.ipython_dir, args.profile))
     if args.dry_run:
