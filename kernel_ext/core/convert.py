@@ -1,4 +1,5 @@
-"""Notebook → Kestra flow: header + parameters cell + defaults → validated flow document."""
+"""Notebook → Kestra flow: header + parameters cell + defaults → validated flow document, and the
+pipeline (core/pipeline.py) its tasks are emitted from and ``nbops run`` follows."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ from .requirements import requirement_name, requirement_problem
 from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, pipeline_tasks
 from .validate import flow_problems
 
+# snake_case, namespace_for and flow_file live in .identity; their importers find them here too
 __all__ = ["Conversion", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]
 _COMMON_INPUT_KEYS = {"id", "type", "displayName", "description", "required", "defaults"}
 StepLoader = Callable[[str], "NotebookSource | None"]  # step path (relative to the notebook) → notebook
@@ -163,14 +165,15 @@ class _Build:
         self.used_ids.add(candidate)
         return candidate
 
-    def step(self, task_id: str, file_name: str, feeds: Mapping[str, str | None], step: Step | None = None) \
-            -> PipelineStep:
+    def step(self, task_id: str, file_name: str, feeds: Mapping[str, str | None],
+             declared: Step | None = None) -> PipelineStep:
+        """A step fed ``feeds`` (parameter → the task whose output it takes; None: the flow input)."""
         if not SAFE_FILE_NAME.match(file_name):
             self.problem(f"notebook path {file_name!r} has characters Kestra commands cannot carry safely",
                          hint="rename it with letters, digits, '_', '-', '.', spaces and '/' only")
-        return PipelineStep(self.unique_id(task_id), file_name, tuple(feeds.items()),
-                            step.produces if step else (), step.outputs if step else (), self.header.files,
-                            tuple(self.upstream_files.items()))
+        produces, outputs = (declared.produces, declared.outputs) if declared else ((), ())
+        return PipelineStep(self.unique_id(task_id), file_name, tuple(feeds.items()), produces, outputs,
+                            self.header.files, tuple(self.upstream_files.items()))
 
     def pipeline_step(self, step: Step) -> PipelineStep | None:
         source = self.steps.get(step.notebook)

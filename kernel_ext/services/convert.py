@@ -142,5 +142,5 @@ def mark_collisions(conversions: list[Conversion]) -> list[Conversion]:
             problem = Problem(f"flow {namespace}.{flow_id} is also claimed by {others}", "id",
                               hint="give one of them another id: in its %%flow cell")
             result[i] = replace(conversions[i], problems=(problem,), document=None, flow=None, flow_path=None,
-                                text=None, untagged=())
+                                text=None, untagged=(), pipeline=None)
     return result
