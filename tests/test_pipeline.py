@@ -26,7 +26,8 @@ def made_up_pipeline(repo: Repo) -> Path:
     notebook run twice (so its second task id is made unique), files, retry and timeout."""
     header = ("retry: {type: constant, maxAttempt: 2, interval: PT1S}\ntimeout: PT1M\nfiles: [d/*.csv]\nsteps:\n"
               "  - parallel:\n      - {notebook: _p.ipynb, outputs: [a, b], produces: [p.txt]}\n"
-              "  - parallel:\n      - {notebook: _q.ipynb, outputs: [c]}\n      - {notebook: _r.ipynb, produces: [r.txt]}\n"
+              "  - parallel:\n      - {notebook: _q.ipynb, outputs: [c]}\n"
+              "      - {notebook: _r.ipynb, produces: [r.txt]}\n"
               "  - _p.ipynb\n  - {notebook: _r.ipynb, produces: [r2.txt]}\n")
     main = repo.nb("x/main.ipynb", header, params="a = 1\nz = 2\n")
     repo.nb("x/_p.ipynb", params="z = 1\na = 2\n")
@@ -53,7 +54,8 @@ def _expected(step: PipelineStep, pipeline: Pipeline, retry: Any) -> dict[str, A
     params = [(name, f"outputs.{task}.vars.{name}" if task else f"inputs.{name}") for name, task in step.feeds]
     return {"id": step.task_id, "params": params, "upstream": dict(step.upstream_files),
             "include": list(dict.fromkeys([step.notebook, *step.files])),
-            "outputFiles": [f"{step.task_id}.output.ipynb", *step.produces], "retry": retry, "timeout": pipeline.timeout}
+            "outputFiles": [f"{step.task_id}.output.ipynb", *step.produces], "retry": retry,
+            "timeout": pipeline.timeout}
 
 
 def assert_yaml_says_the_pipeline(project: Project, notebook: Path) -> Pipeline:

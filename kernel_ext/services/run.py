@@ -189,9 +189,10 @@ class Execution:
         self.outputs[step.task_id] = dict(outcome.outputs)
         if outcome.output_notebook and self.secrets & params.keys():
             _redact_notebook(outcome.output_notebook, self.secrets & params.keys())
-        record = StepRecord(step.task_id, self.project.relative(self.base / step.notebook), outcome.status, started, outcome.ended,
-                            attempts, self.project.relative(outcome.output_notebook) if outcome.output_notebook
-                            else None, frozen_map(self._redacted(params)), frozen_map(outcome.outputs), outcome.error)
+        notebook = self.project.relative(self.base / step.notebook)
+        executed = self.project.relative(outcome.output_notebook) if outcome.output_notebook else None
+        record = StepRecord(step.task_id, notebook, outcome.status, started, outcome.ended, attempts, executed,
+                            frozen_map(self._redacted(params)), frozen_map(outcome.outputs), outcome.error)
         self.store.record_step(self.id, record)
         if self.on_step:
             self.on_step(record)
