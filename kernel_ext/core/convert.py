@@ -1,34 +1,28 @@
-"""Notebook → Kestra flow: header + parameters cell + defaults → validated flow document."""
+"""Notebook → Kestra flow: header + parameters cell + defaults → validated flow document, and the
+pipeline (core/pipeline.py) its tasks are emitted from and ``nbops run`` follows."""
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import Problem
 from .emit import render_flow
 from .header import Header, Step, parse_header
-from .kestra_schema import NAMESPACE
+from .identity import flow_file, flow_identity, header_cell, namespace_for, snake_case
 from .mapping import flow_from_dict, flow_to_dict, input_from_dict, input_to_dict, retry_from_dict, trigger_from_dict
-from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Task, Trigger, frozen_map
+from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Trigger, frozen_map
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
 from .params import Parameter, parse_parameters
+from .pipeline import Pipeline, PipelineGroup, PipelineStep
 from .requirements import requirement_name, requirement_problem
-from .tasks import (
-    RUNNER_REQUIREMENTS,
-    SAFE_FILE_NAME,
-    input_source,
-    notebook_task,
-    output_file_ref,
-    output_source,
-    parallel_task,
-)
+from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, pipeline_tasks
 from .validate import flow_problems
 
-_NAMESPACE_RE = re.compile(NAMESPACE)
+# snake_case, namespace_for and flow_file live in .identity; their importers find them here too
+__all__ = ["Conversion", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]
 _COMMON_INPUT_KEYS = {"id", "type", "displayName", "description", "required", "defaults"}
 StepLoader = Callable[[str], "NotebookSource | None"]  # step path (relative to the notebook) → notebook
 
@@ -46,12 +40,13 @@ class Conversion:
     document: dict[str, Any] | None = None
     flow: Flow | None = None
     flow_path: str | None = None  # repository-relative path of the YAML file
-    text: str | None = None  # the YAML file's exact content
+    text: str | None = None  # the YAML file's exact content (None too when not rendered)
     untagged: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (notebook, cells) papermill would wrongly run
     header: Header = field(default_factory=Header)
     parameters: tuple[Parameter, ...] = ()
     namespace: str = ""
     flow_id: str = ""
+    pipeline: Pipeline | None = None  # what runs, fed by what: the tasks were made from it
 
     @property
     def ok(self) -> bool:
@@ -65,48 +60,23 @@ class Conversion:
     def without_sources(self) -> Conversion:
         """The flow and its header, without the notebook's cells or the YAML document: what the
         catalog needs, cheap to send between processes."""
-        return replace(self, notebook=NotebookSource(self.notebook.path, ()), document=None)
+        return replace(self, notebook=NotebookSource(self.notebook.path, ()), document=None, pipeline=None)
 
     def lean(self) -> Conversion:
         """Only what export and check need (path, file text, tags, problems): cheap to send
         between processes, where the model and cells are not."""
         return replace(self, notebook=NotebookSource(self.notebook.path, ()), document=None, flow=None,
-                       header=Header(), parameters=())
-
-
-def snake_case(name: str) -> str:
-    """``Sales Report-2024`` → ``sales_report_2024``; ``dailyKPIs`` → ``daily_kpis``."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return re.sub(r"[^0-9a-zA-Z]+", "_", spaced).strip("_").lower()
-
-
-def namespace_for(notebook_path: str, options: Options) -> tuple[str, str]:
-    """(namespace, folder inside notebooks/) from where the notebook lives."""
-    root = options.notebooks.strip("/") + "/"
-    relative = notebook_path.removeprefix(root) if notebook_path.startswith(root) else notebook_path
-    folder = relative.rpartition("/")[0]
-    parts = [options.namespace, *folder.split("/")] if folder else [options.namespace]
-    return ".".join(parts), folder
-
-
-def flow_file(namespace: str, flow_id: str, options: Options) -> str:
-    """``_flows/[child/path/]<id>.yml``: the layout PushFlows writes and SyncFlows reads."""
-    child = namespace.removeprefix(options.namespace).strip(".").replace(".", "/")
-    return "/".join(p for p in (options.flows.strip("/"), child, f"{flow_id}.yml") if p)
+                       header=Header(), parameters=(), pipeline=None)
 
 
 def _find_cells(notebook: NotebookSource) -> tuple[Cell | None, Cell | None, list[Problem]]:
-    headers = [c for c in notebook.cells if c.is_header]
+    header, problems = header_cell(notebook)
     params = [c for c in notebook.cells if c.kind is CellKind.CODE and PARAMETERS_TAG in c.tags]
-    problems = []
-    if len(headers) > 1:
-        problems.append(Problem(f"{len(headers)} %%flow cells (cells {', '.join(str(c.index) for c in headers)})",
-                                cell=headers[1].index, hint="keep one %%flow header cell per notebook"))
     if len(params) > 1:
         problems.append(Problem(f"{len(params)} cells tagged 'parameters' "
                                 f"(cells {', '.join(str(c.index) for c in params)})",
                                 cell=params[1].index, hint="papermill uses one parameters cell: merge them"))
-    return (headers[0] if headers else None), (params[0] if params else None), problems
+    return header, (params[0] if params else None), problems
 
 
 def parameters_of(notebook: NotebookSource) -> tuple[list[Parameter], list[Problem]]:
@@ -164,7 +134,7 @@ def _triggers(header: Header) -> list[Trigger]:
 
 
 class _Build:
-    """Carries what building one notebook's tasks needs, and collects problems on the way."""
+    """Wires one notebook's pipeline (which notebooks run, fed by what), and collects problems on the way."""
 
     def __init__(self, notebook: NotebookSource, header: Header, options: Options, load_step: StepLoader,
                  inputs: list[Input]):
@@ -174,8 +144,8 @@ class _Build:
         self.input_names = set(self.input_order)
         self.problems: list[Problem] = []
         self.used_ids: set[str] = set()
-        self.upstream_files: dict[str, str] = {}  # file → the Kestra expression of the task output holding it
-        self.upstream_vars: dict[str, str] = {}  # parameter → the earlier step's output that feeds it
+        self.upstream_files: dict[str, str] = {}  # file → the earlier task that produced it
+        self.upstream_vars: dict[str, str] = {}  # parameter → the earlier task whose output feeds it
         uses_nbops = notebook.imports_kernel_ext() or any(s.imports_kernel_ext() for s in self.steps.values())
         wanted = [*RUNNER_REQUIREMENTS, *options.requirements, *header.requirements]
         if uses_nbops and "nbops" not in {requirement_name(r) for r in wanted}:
@@ -195,15 +165,17 @@ class _Build:
         self.used_ids.add(candidate)
         return candidate
 
-    def task(self, task_id: str, file_name: str, params: dict[str, str], produced: Sequence[str] = ()) -> Task:
+    def step(self, task_id: str, file_name: str, feeds: Mapping[str, str | None],
+             declared: Step | None = None) -> PipelineStep:
+        """A step fed ``feeds`` (parameter → the task whose output it takes; None: the flow input)."""
         if not SAFE_FILE_NAME.match(file_name):
             self.problem(f"notebook path {file_name!r} has characters Kestra commands cannot carry safely",
                          hint="rename it with letters, digits, '_', '-', '.', spaces and '/' only")
-        return notebook_task(self.unique_id(task_id), file_name, params, self.options, image=self.header.image,
-                             requirements=self.requirements, retry=self.retry, timeout=self.header.timeout,
-                             files=self.header.files, upstream_files=dict(self.upstream_files), produces=produced)
+        produces, outputs = (declared.produces, declared.outputs) if declared else ((), ())
+        return PipelineStep(self.unique_id(task_id), file_name, tuple(feeds.items()), produces, outputs,
+                            self.header.files, tuple(self.upstream_files.items()))
 
-    def step_task(self, step: Step) -> Task | None:
+    def pipeline_step(self, step: Step) -> PipelineStep | None:
         source = self.steps.get(step.notebook)
         if source is None:
             self.problem(f"step notebook {step.notebook!r} was not found next to this notebook", "steps")
@@ -211,24 +183,25 @@ class _Build:
         params, found = parameters_of(source)
         for p in found:
             self.problem(f"step {step.notebook}: {p.message}", "steps", p.hint)
-        sources = {p.name: self.upstream_vars.get(p.name) or input_source(p.name) for p in params
-                   if p.name in self.upstream_vars or p.name in self.input_names}
-        return self.task(snake_case(source.stem), step.notebook, sources, step.produces)
+        feeds = {p.name: self.upstream_vars.get(p.name) for p in params
+                 if p.name in self.upstream_vars or p.name in self.input_names}
+        return self.step(snake_case(source.stem), step.notebook, feeds, step)
 
-    def tasks(self, file_name: str) -> list[Task]:
+    def pipeline(self, file_name: str) -> Pipeline:
         if not self.header.steps:
-            return [self.task("run_notebook", file_name, {n: input_source(n) for n in self.input_order})]
-        tasks: list[Task] = []
+            only = self.step("run_notebook", file_name, dict.fromkeys(self.input_order))
+            return Pipeline((PipelineGroup((only,)),), self.retry, self.header.timeout)
+        groups: list[PipelineGroup] = []
         for group in self.header.steps:
-            children = [(step, t) for step in group.steps if (t := self.step_task(step)) is not None]
-            if group.parallel and children:
-                tasks.append(parallel_task(self.unique_id(f"parallel_{len(tasks) + 1}"), [t for _, t in children]))
-            else:
-                tasks.extend(t for _, t in children)
-            for step, task in children:  # what a group writes, later groups read (Kestra tasks share no folder)
-                self.upstream_files.update((f, output_file_ref(task.id, f)) for f in step.produces)
-                self.upstream_vars.update((name, output_source(task.id, name)) for name in step.outputs)
-        return tasks
+            steps = tuple(s for step in group.steps if (s := self.pipeline_step(step)) is not None)
+            if not steps:
+                continue
+            emitted = sum(1 if g.parallel_id else len(g.steps) for g in groups)  # the flow's tasks so far
+            groups.append(PipelineGroup(steps, self.unique_id(f"parallel_{emitted + 1}") if group.parallel else None))
+            for step in steps:  # what a group writes, later groups read (Kestra tasks share no folder)
+                self.upstream_files.update((f, step.task_id) for f in step.produces)
+                self.upstream_vars.update((name, step.task_id) for name in step.outputs)
+        return Pipeline(tuple(groups), self.retry, self.header.timeout)
 
 
 def _outputs(header: Header, last_task: str | None, build: _Build) -> list[Output]:
@@ -257,56 +230,32 @@ def _header_line(flow_path: str, header: Header) -> int | None:
     return next((header.lines[k] for k in (*keys, "kestra") if k in header.lines), None)
 
 
-def _last_notebook_task(tasks: list[Task]) -> str | None:
-    if not tasks:
-        return None
-    last = tasks[-1]
-    return last.tasks[-1].id if last.tasks else last.id
-
-
-def _identity(notebook: NotebookSource, header: Header, options: Options) -> tuple[str, str, str, list[Problem]]:
-    """(flow id, namespace, notebook file name inside its namespace folder, problems)."""
-    namespace, folder = namespace_for(notebook.path, options)
-    problems = []
-    if not _NAMESPACE_RE.match(namespace):
-        problems.append(Problem(f"folder {folder!r} cannot be part of a Kestra namespace ({namespace!r})",
-                                hint="use lowercase letters, digits, '_' and '-' in folder names under "
-                                     f"{options.notebooks}/"))
-    if header.namespace and header.namespace != namespace:
-        problems.append(Problem(f"namespace {header.namespace!r} differs from {namespace!r}, which the notebook's "
-                                "folder gives", "namespace", header.lines.get("namespace"), header.cell,
-                                f"remove namespace, or move the notebook to the folder of {header.namespace!r} "
-                                "(Kestra's SyncFlows derives namespaces from folders)"))
-    flow_id = header.id or snake_case(notebook.stem)
-    if not flow_id:
-        problems.append(Problem(f"no flow id can be made from the file name {notebook.stem!r}",
-                                hint="set id: in the %%flow cell"))
-    return flow_id, namespace, notebook.path.rpartition("/")[2], problems
-
-
-def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = no_steps) -> Conversion:
-    """Convert one notebook; ``load_step`` gives the notebooks its ``steps`` name (None if missing)."""
-    header_cell, _, problems = _find_cells(notebook)
-    namespace_guess = namespace_for(notebook.path, options)[0]
-    header, found = parse_header(header_cell, namespace_guess)
+def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = no_steps, *,
+            render: bool = True) -> Conversion:
+    """Convert one notebook; ``load_step`` gives the notebooks its ``steps`` name (None if missing).
+    Without ``render`` the flow is built and validated all the same, but its YAML text is not written
+    (``text`` is None): for callers that need only the model and the pipeline."""
+    cell, _, problems = _find_cells(notebook)
+    header, found = parse_header(cell, namespace_for(notebook.path, options)[0])
     params, param_problems = parameters_of(notebook)
     problems += found + [p for p in param_problems if p not in problems]
     if problems:
         return Conversion(notebook, tuple(problems), header=header)
-    flow_id, namespace, file_name, found = _identity(notebook, header, options)
+    identity = flow_identity(notebook, options, header)
     inputs, input_problems = _inputs(params, header, header.cell)
     build = _Build(notebook, header, options, load_step, inputs)
     for requirement in header.requirements:
         if (why := requirement_problem(requirement)) is not None:
             build.problem(why, "requirements", "write one PEP 508 requirement per entry, e.g. pandas>=2")
-    tasks = build.tasks(file_name)
-    flow = Flow(flow_id, namespace, tuple(tasks), _description(header, notebook), frozen_map(header.labels),
-                tuple(inputs), triggers=tuple(_triggers(header)),
-                outputs=tuple(_outputs(header, _last_notebook_task(tasks), build)))
+    pipeline = build.pipeline(identity.file_name)
+    tasks = pipeline_tasks(pipeline, options, image=header.image, requirements=build.requirements)
+    flow = Flow(identity.flow_id, identity.namespace, tuple(tasks), _description(header, notebook),
+                frozen_map(header.labels), tuple(inputs), triggers=tuple(_triggers(header)),
+                outputs=tuple(_outputs(header, pipeline.last_task, build)))
     for key in sorted(set(header.kestra) & {"id", "namespace"}):
         build.problem(f"kestra.{key} cannot be set: it decides where the flow file lives", "kestra",
                       "set id: in the header; the namespace comes from the notebook's folder")
-    problems = found + input_problems + build.problems
+    problems = [*identity.problems, *input_problems, *build.problems]
     if problems:
         return Conversion(notebook, tuple(problems), header=header, parameters=tuple(params))
     document = {**flow_to_dict(flow), **header.kestra}
@@ -317,6 +266,6 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
     model = flow_from_dict(document) if header.kestra else flow  # raw keys may change what the model says
     untagged = tuple((nb.path, cells) for nb in (notebook, *build.steps.values())
                      if (cells := nb.cells_needing_skip_tag()))
-    return Conversion(notebook, (), document, model, flow_file(namespace, flow_id, options),
-                      render_flow(document, notebook.path), untagged, header, tuple(params),
-                      namespace=model.namespace, flow_id=model.id)
+    return Conversion(notebook, (), document, model, flow_file(identity.namespace, identity.flow_id, options),
+                      render_flow(document, notebook.path) if render else None, untagged, header, tuple(params),
+                      namespace=model.namespace, flow_id=model.id, pipeline=pipeline)

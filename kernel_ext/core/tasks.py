@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from .model import Retry, Task, frozen_map
 from .options import Options
+from .pipeline import Pipeline, PipelineStep
 
 COMMANDS = "io.kestra.plugin.scripts.python.Commands"
 PARALLEL = "io.kestra.plugin.core.flow.Parallel"
@@ -73,3 +74,25 @@ def notebook_task(task_id: str, notebook: str, params: Mapping[str, str], option
 
 def parallel_task(task_id: str, children: Sequence[Task]) -> Task:
     return Task(task_id, PARALLEL, tasks=tuple(children))
+
+
+def step_task(step: PipelineStep, pipeline: Pipeline, options: Options, *, image: str | None,
+              requirements: Sequence[str]) -> Task:
+    sources = {name: output_source(task, name) if task else input_source(name) for name, task in step.feeds}
+    upstream = {file: output_file_ref(task, file) for file, task in step.upstream_files}
+    return notebook_task(step.task_id, step.notebook, sources, options, image=image, requirements=requirements,
+                         retry=pipeline.retry, timeout=pipeline.timeout, files=step.files, upstream_files=upstream,
+                         produces=step.produces)
+
+
+def pipeline_tasks(pipeline: Pipeline, options: Options, *, image: str | None,
+                   requirements: Sequence[str]) -> list[Task]:
+    """The flow's tasks: a Commands task per step, the steps of a parallel group inside a Parallel task."""
+    tasks: list[Task] = []
+    for group in pipeline.groups:
+        children = [step_task(s, pipeline, options, image=image, requirements=requirements) for s in group.steps]
+        if group.parallel_id is not None:
+            tasks.append(parallel_task(group.parallel_id, children))
+        else:
+            tasks.extend(children)
+    return tasks

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..adapters.notebooks import read_notebook
 from ..adapters.project import Project
 from ..core.convert import Conversion, convert
+from ..core.identity import FlowIdentity, flow_identity
 from ..core.notebook import NotebookSource
 from ..errors import ConfigError, InvalidError, NbopsError, Problem
 
@@ -18,8 +19,9 @@ def _failed(display: str, problems: tuple[Problem, ...]) -> Conversion:
     return Conversion(NotebookSource(display, ()), problems)
 
 
-def convert_notebook(project: Project, path: Path) -> Conversion:
-    """Read and convert one notebook; reading errors become the conversion's problems."""
+def convert_notebook(project: Project, path: Path, *, render: bool = True) -> Conversion:
+    """Read and convert one notebook; reading errors become the conversion's problems. Without
+    ``render``, the YAML text is not written (see :func:`~kernel_ext.core.convert.convert`)."""
     try:
         display = project.relative(path)
     except NbopsError as exc:  # e.g. a symlink that leads outside the repository
@@ -30,10 +32,10 @@ def convert_notebook(project: Project, path: Path) -> Conversion:
         return _failed(display, exc.problems)
     except NbopsError as exc:
         return _failed(display, (Problem(exc.message, hint=exc.hint),))
-    return convert_source(project, path, notebook)
+    return convert_source(project, path, notebook, render=render)
 
 
-def convert_source(project: Project, path: Path, notebook: NotebookSource) -> Conversion:
+def convert_source(project: Project, path: Path, notebook: NotebookSource, *, render: bool = True) -> Conversion:
     """Convert a notebook already in memory (the saved file at ``path``, or JupyterLab's newer
     header over it); its pipeline steps are read from disk beside it."""
 
@@ -44,7 +46,16 @@ def convert_source(project: Project, path: Path, notebook: NotebookSource) -> Co
         except NbopsError:
             return None  # reported as a missing/unreadable step by the converter
 
-    return convert(notebook, project.options, load_step)
+    return convert(notebook, project.options, load_step, render=render)
+
+
+def identify(project: Project, path: Path) -> FlowIdentity | None:
+    """The flow a notebook defines, from its ``%%flow`` cell alone (no conversion: its parameters and
+    steps are not read); None when the notebook cannot be read."""
+    try:
+        return flow_identity(read_notebook(path, project.relative(path)), project.options)
+    except NbopsError:
+        return None
 
 
 def expand_notebooks(project: Project, paths: list[Path] | None) -> list[Path]:
@@ -131,5 +142,5 @@ def mark_collisions(conversions: list[Conversion]) -> list[Conversion]:
             problem = Problem(f"flow {namespace}.{flow_id} is also claimed by {others}", "id",
                               hint="give one of them another id: in its %%flow cell")
             result[i] = replace(conversions[i], problems=(problem,), document=None, flow=None, flow_path=None,
-                                text=None, untagged=())
+                                text=None, untagged=(), pipeline=None)
     return result

@@ -25,12 +25,13 @@ from ..adapters.store import RunStore
 from ..core.convert import Conversion
 from ..core.model import InputType, frozen_map
 from ..core.notebook import SKIP_TAG
+from ..core.pipeline import Pipeline, PipelineStep
 from ..core.retry import delays
+from ..core.rules import duration_seconds
 from ..core.runparams import coerce_parameters, with_defaults
 from ..core.runs import CellError, ExecutionRecord, RunStatus, StepRecord, worst
 from ..errors import InvalidError, NbopsError
-from .convert import convert_notebook
-from .plan import RunPlan, StepPlan, plan_for
+from .convert import convert_notebook, identify
 from .workdir import fresh_workdir
 
 StepListener = Callable[[StepRecord], None]
@@ -40,7 +41,7 @@ REDACTED = "***"
 @dataclass(frozen=True)
 class PreparedRun:
     conversion: Conversion
-    plan: RunPlan
+    plan: Pipeline  # the conversion's pipeline: the steps the Kestra tasks run
     values: Mapping[str, Any]  # checked, typed parameter values
     git: tuple[str | None, bool | None] | None = None  # (commit, dirty) when already known (a sweep asks once)
 
@@ -66,29 +67,28 @@ def resolve_notebook(project: Project, target: str) -> Path:
             if candidate.is_file():
                 return candidate
         raise NbopsError("no such notebook", file=target)
-    from .convert import convert_all
-
-    matches = [c for c in convert_all(project, lean=True) if target in (c.flow_id, f"{c.namespace}.{c.flow_id}")]
+    matches = [(path, identity) for path in project.notebook_paths()  # only their %%flow cells are read
+               if (identity := identify(project, path)) is not None and identity.answers_to(target)]
     if len(matches) != 1:
-        found = ", ".join(f"{c.namespace}.{c.flow_id}" for c in matches)
+        found = ", ".join(identity.name for _, identity in matches)
         raise NbopsError(f"{'no' if not matches else 'more than one'} flow {target!r}{' (' + found + ')' if found else ''}",
                          hint="give the notebook's path, or namespace.flow_id")
-    return project.root / matches[0].notebook.path
+    return matches[0][0]
 
 
 def prepare(project: Project, notebook: Path, given: Mapping[str, Any] | None) -> PreparedRun:
     """Convert the notebook and check the parameters (unless ``given`` is None, for sweeps that
     check each set): every problem before any kernel starts."""
-    conv = convert_notebook(project, notebook)
+    conv = convert_notebook(project, notebook, render=False)  # validated all the same; the YAML text is unused
     if not conv.ok:
         raise InvalidError(conv.notebook.path, conv.problems)
-    assert conv.flow is not None
+    assert conv.flow is not None and conv.pipeline is not None
     values: dict[str, Any] = {}
     if given is not None:
         values, problems = coerce_parameters(conv.flow.inputs, with_defaults(conv.flow.inputs, given))
         if problems:
             raise InvalidError(conv.notebook.path, problems)
-    return PreparedRun(conv, plan_for(project, conv), values)
+    return PreparedRun(conv, conv.pipeline, values)
 
 
 class Execution:
@@ -100,6 +100,8 @@ class Execution:
         self.id = execution_id or new_execution_id()
         self.batch, self.on_step = batch, on_step
         self.folder = state_dir(project) / "runs" / self.id
+        self.base = (project.root / prepared.conversion.notebook.path).parent  # step paths are relative to it
+        self.timeout = duration_seconds(prepared.plan.timeout) if prepared.plan.timeout else None
         self.outputs: dict[str, Mapping[str, Any]] = {}
         self.done: list[StepRecord] = []
         self.stopped = threading.Event()  # wakes a retry wait at once on Ctrl-C
@@ -131,12 +133,12 @@ class Execution:
 
     def _groups(self) -> None:
         for group in self.prepared.plan.groups:
-            managers = [self.pool.manager() for _ in group]  # from this thread: the pool is not shared
-            self._run_group(group, managers)
+            managers = [self.pool.manager() for _ in group.steps]  # from this thread: the pool is not shared
+            self._run_group(group.steps, managers)
             if any(r.status is not RunStatus.SUCCESS for r in self.done):
                 return  # as in Kestra, a failed task ends the execution after its group
 
-    def _run_group(self, group: tuple[StepPlan, ...], managers: list[Any]) -> None:
+    def _run_group(self, group: tuple[PipelineStep, ...], managers: list[Any]) -> None:
         """Steps run in threads, even a single one: this thread stays free to hear Ctrl-C (nbclient
         would otherwise take SIGINT over in the thread that runs it) and stops the kernels itself."""
         with ThreadPoolExecutor(len(group)) as parallel:
@@ -164,7 +166,7 @@ class Execution:
         for km in list(self.active):
             stop_kernel(km)
 
-    def _step(self, step: StepPlan, km: Any) -> StepRecord:
+    def _step(self, step: PipelineStep, km: Any) -> StepRecord:
         params = {n: self.prepared.values[n] for n in step.params if n in self.prepared.values}
         params.update((n, self.outputs[s][n]) for n, s in step.takes if n in self.outputs.get(s, {}))
         started, attempts = time.time(), 1
@@ -184,30 +186,32 @@ class Execution:
                 break
             attempts += 1
             km = self.pool.manager()
-        self.outputs[step.name] = dict(outcome.outputs)
+        self.outputs[step.task_id] = dict(outcome.outputs)
         if outcome.output_notebook and self.secrets & params.keys():
             _redact_notebook(outcome.output_notebook, self.secrets & params.keys())
-        record = StepRecord(step.name, self.project.relative(step.notebook), outcome.status, started, outcome.ended,
-                            attempts, self.project.relative(outcome.output_notebook) if outcome.output_notebook
-                            else None, frozen_map(self._redacted(params)), frozen_map(outcome.outputs), outcome.error)
+        notebook = self.project.relative(self.base / step.notebook)
+        executed = self.project.relative(outcome.output_notebook) if outcome.output_notebook else None
+        record = StepRecord(step.task_id, notebook, outcome.status, started, outcome.ended, attempts, executed,
+                            frozen_map(self._redacted(params)), frozen_map(outcome.outputs), outcome.error)
         self.store.record_step(self.id, record)
         if self.on_step:
             self.on_step(record)
         return record
 
-    def _source(self, step: StepPlan) -> Path:
+    def _source(self, step: PipelineStep) -> Path:
         """The notebook to execute: a copy with the skip tag where a header or %load_ext cell lacks it
         (such cells never run, tagged or not)."""
-        untagged = dict(self.prepared.conversion.untagged).get(self.project.relative(step.notebook))
+        notebook = self.base / step.notebook
+        untagged = dict(self.prepared.conversion.untagged).get(self.project.relative(notebook))
         if not untagged:
-            return step.notebook
-        return tagged_copy(step.notebook, untagged, SKIP_TAG, self.folder / f".{step.name}.source.ipynb")
+            return notebook
+        return tagged_copy(notebook, untagged, SKIP_TAG, self.folder / f".{step.task_id}.source.ipynb")
 
-    def _attempt(self, step: StepPlan, params: dict[str, Any], km: Any) -> NotebookOutcome:
+    def _attempt(self, step: PipelineStep, params: dict[str, Any], km: Any) -> NotebookOutcome:
         upstream = [(self.folder / producer, file) for file, producer in step.upstream_files]
-        workdir = fresh_workdir(self.folder / step.name, step.base, step.files, upstream)
-        outcome = run_notebook(self._source(step), self.folder / f"{step.name}.ipynb", params, kernel_manager=km,
-                               cwd=workdir, timeout=self.prepared.plan.timeout)
+        workdir = fresh_workdir(self.folder / step.task_id, self.base, step.files, upstream)
+        outcome = run_notebook(self._source(step), self.folder / f"{step.task_id}.ipynb", params, kernel_manager=km,
+                               cwd=workdir, timeout=self.timeout)
         if outcome.status is RunStatus.SUCCESS:
             missing = [f"file {f}" for f in step.produces if not (workdir / f).is_file()]
             missing += [f"output {o}" for o in step.outputs if o not in outcome.outputs]
