@@ -39,7 +39,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_catalog(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .catalog import site
+    from .adapters import mkdocs_site as site
 
     if args.catalog_command == "serve":
         site.serve(project.root, config=args.config_file, dev_addr=args.dev_addr, strict=args.strict)

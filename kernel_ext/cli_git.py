@@ -73,7 +73,7 @@ def cmd_commit(project: Any, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_push(project: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from .adapters.gitrepo import PushRejected
+    from .adapters.git import PushRejected
     from .services.remote import push
 
     try:

@@ -46,11 +46,11 @@ class PreparedRun:
 
 
 def state_dir(project: Project) -> Path:
-    return project.root / ".nbops"
+    return project.state_dir
 
 
 def open_store(project: Project) -> RunStore:
-    return RunStore(state_dir(project) / "state.db")
+    return RunStore(project.history_db)
 
 
 def new_execution_id() -> str:
@@ -107,13 +107,13 @@ class Execution:
         self.stopping = False  # Ctrl-C: end every running step, start no other
 
     def run(self) -> ExecutionRecord:
-        from ..adapters.gitinfo import head_state
+        from ..adapters.git import GitRepo
 
         self.pool.require()  # a missing kernel is an error before anything is recorded
         conv = self.prepared.conversion
         with ThreadPoolExecutor(1) as background:  # Git's answer arrives while the first kernel works
             known = self.prepared.git
-            git = background.submit(lambda: known if known is not None else head_state(self.project.root))
+            git = background.submit(lambda: known if known is not None else GitRepo.head_state_at(self.project.root))
             record = ExecutionRecord(self.id, conv.namespace, conv.flow_id, conv.notebook.path,
                                      frozen_map(self._redacted(self.prepared.values)), RunStatus.RUNNING, time.time(),
                                      batch=self.batch)
