@@ -19,7 +19,7 @@ from ..errors import ConfigError, ConflictError, InvalidError, NbopsError, Probl
 from .export import export
 from .scan import redact_secret_parameters
 
-if TYPE_CHECKING:  # GitPython is slow to import: the Git adapter is imported when a commit runs
+if TYPE_CHECKING:  # the Git adapter is imported when a commit runs
     from ..adapters.git import GitRepo
 
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
@@ -109,7 +109,7 @@ def commit(project: Project, paths: list[Path] | None, message: str | None) -> C
 
     if message is not None and not message.strip():
         raise ConfigError("the commit message is blank", hint='nbops commit -m "what changed", or leave -m out')
-    repo = None if paths else GitRepo.open(project.root, search=False)  # given paths, Git is needed at the end
+    repo = None if paths else GitRepo.open(project.root, search=False)  # with paths, Git is first needed to commit
     try:
         status = repo.status(project.options.notebooks, project.options.flows) if repo else []
         notebooks = paths if paths else changed_notebooks(project, status)

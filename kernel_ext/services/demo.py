@@ -121,7 +121,11 @@ def _clear(target: Path) -> None:
                             hint="nbops demo OTHER_FOLDER, or remove it yourself")
     from ..adapters.git import GitRepo
 
-    with GitRepo.open(target, search=False) as repo:
+    repo = GitRepo.find(target, search=False)
+    if repo is None:
+        raise ConflictError("is a previous demo without its Git repository: nbops cannot tell your changes",
+                            file=str(target), hint="move or remove the folder, then run again")
+    with repo:
         changes = repo.status()
     if changes:
         raise ConflictError("is a previous demo with changes of yours; nbops never deletes them", file=str(target),
