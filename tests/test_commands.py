@@ -43,7 +43,7 @@ def test_the_lab_and_the_plugin_import_no_cli_module(package: str) -> None:
 
 
 def test_errors_are_one_tree_with_their_exit_codes() -> None:
-    from kernel_ext.adapters.gitremote import PushRejected
+    from kernel_ext.adapters.git import PushRejected
     from kernel_ext.core.yamlsafe import YamlProblem
 
     assert issubclass(YamlProblem, InvalidError) and YamlProblem(Problem("bad")).exit_code is ExitCode.INVALID
@@ -74,7 +74,7 @@ def test_runs_target_is_required_in_a_terminal_only(capsys: pytest.CaptureFixtur
 
 def test_a_line_magic_shows_an_error_as_nbops_does_with_its_exit_code(
         repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from kernel_ext.adapters.gitremote import PushRejected
+    from kernel_ext.adapters.git import PushRejected
     from kernel_ext.commands import registry
     from kernel_ext.lab.linemagic import nbops_line
 

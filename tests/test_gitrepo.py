@@ -1,4 +1,4 @@
-"""The Git layer (kernel_ext.adapters.gitrepo) against real repositories: a work tree in tmp_path
+"""The Git layer (kernel_ext.adapters.git, GitRepo) against real repositories: a work tree in tmp_path
 and bare remotes reached by path. No mocks: every assertion is about what git itself now holds.
 Commits are made with plain git here; nbops' own commit path is tested through ``nbops commit``."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo, flow_notebook
 
-from kernel_ext.adapters.gitrepo import BACKUP_REFS, GitRepo, PushRejected
+from kernel_ext.adapters.git import BACKUP_REFS, GitRepo, PushRejected
 from kernel_ext.errors import ConfigError, ConflictError, NbopsError
 
 
@@ -88,7 +88,7 @@ def test_open_from_a_sub_folder_finds_the_work_tree(gr: GitRepo) -> None:
 
 
 # ---- what GitRepo.commit once guarded, now through the product path (nbops commit) ----------------
-# nbops commit builds its commit in a private index (kernel_ext.adapters.gitcommit); most of its
+# nbops commit builds its commit in a private index (kernel_ext.adapters.git.commit); most of its
 # guards are tested in test_gitflow.py, these are the ones tested nowhere else.
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from ..core.options import Options
 from ..errors import ConfigError, ConflictError
 
 FLOW_SUFFIXES = (".yml", ".yaml")
+STATE_FOLDER = ".nbops"  # nbops' local state in a project, git-ignored
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,26 @@ class Project:
     @property
     def flows_dir(self) -> Path:
         return self.root / self.options.flows
+
+    @property
+    def state_dir(self) -> Path:
+        """``.nbops/``: the local state (run history, run folders, catalog cache), never committed."""
+        return self.root / STATE_FOLDER
+
+    @property
+    def history_db(self) -> Path:
+        """The run history, an SQLite database (``.nbops/state.db``)."""
+        return self.state_dir / "state.db"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Each execution's folder (``.nbops/runs/<execution>/``): its executed notebooks."""
+        return self.state_dir / "runs"
+
+    @property
+    def catalog_cache(self) -> Path:
+        """Executed notebooks rendered to HTML for the catalog (``.nbops/catalog-cache/``)."""
+        return self.state_dir / "catalog-cache"
 
     def relative(self, path: Path) -> str:
         """Repository-relative POSIX path; refuses paths (and symlinks) that lead outside the repository."""

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from mkdocs.structure.files import Files
     from mkdocs.structure.pages import Page
 
+    from ..adapters.project import Project
     from ..core.catalog import CatalogSite
 
 log = logging.getLogger("mkdocs.plugins.nbops")
@@ -57,6 +58,7 @@ class CatalogConfig(base.Config):
 class CatalogPlugin(BasePlugin[CatalogConfig]):
     def __init__(self) -> None:
         self.site: CatalogSite | None = None
+        self.project: Project | None = None  # set with the site, in on_files
         self.root = Path.cwd()
         self.prefix = ""
 
@@ -80,7 +82,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
         from ..services.catalog import GatherOptions, gather
 
         started = time.perf_counter()
-        project = Project(self.root, load_options(self.root))
+        project = self.project = Project(self.root, load_options(self.root))
         flows = gather(project, GatherOptions(self.config.history, self.config.runs))
         self.site = render_catalog(flows, build_time())
         for flow in flows:
@@ -106,16 +108,16 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
         """`mkdocs serve` (and `nbops catalog serve`) rebuild when a notebook, a flow or the run history changes."""
-        from ..adapters.project import load_options
+        from ..adapters.project import Project, load_options
 
-        options = load_options(self.root)
-        for path in (self.root / options.notebooks, self.root / options.flows, self.root / ".nbops" / "state.db"):
+        project = Project(self.root, load_options(self.root))
+        for path in (project.notebooks_dir, project.flows_dir, project.history_db):
             if path.exists():
                 server.watch(str(path))
         return server
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-        if self.site is None or not self._is_catalog_page(page.file.src_uri):
+        if self.site is None or self.project is None or not self._is_catalog_page(page.file.src_uri):
             return html
         from ..adapters.sanitize import sanitize_page_html
         from ..core.catalog_page import notebook_placeholder
@@ -125,9 +127,9 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
             return sanitize_page_html(html)
         placeholder = notebook_placeholder(flow.executed_notebook)
         parts = [sanitize_page_html(part) for part in html.split(placeholder)]  # our own placeholder only
-        return self._notebook_html(flow.executed_notebook).join(parts)
+        return self._notebook_html(flow.executed_notebook, self.project.catalog_cache).join(parts)
 
-    def _notebook_html(self, relative: str) -> str:
+    def _notebook_html(self, relative: str, cache_dir: Path) -> str:
         """The executed notebook (sanitized by the renderer), or a note saying why it is not shown."""
         if not self.config.notebooks:
             return "<p><em>Notebook rendering is off (nbops plugin option <code>notebooks: false</code>).</em></p>"
@@ -138,7 +140,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
         from ..errors import NbopsError
 
         try:
-            return render_notebook(path, root=self.root, cache_dir=self.root / ".nbops" / "catalog-cache")
+            return render_notebook(path, root=self.root, cache_dir=cache_dir)
         except NbopsError as exc:
             log.warning("%s: the executed notebook cannot be shown: %s", relative, exc.message)
             return "<p><em>The executed notebook cannot be shown (see the build log).</em></p>"

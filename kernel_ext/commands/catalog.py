@@ -1,6 +1,6 @@
 """``nbops catalog build | serve | publish``: the MkDocs catalog of the flows (thin: parse, call,
 print). Without a ``mkdocs.yml`` the site is built from an embedded configuration (see
-``catalog/site.py``) into ``site/``."""
+``adapters/mkdocs_site.py``) into ``site/``."""
 from __future__ import annotations
 
 import argparse
@@ -45,7 +45,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_catalog(project: Project, args: argparse.Namespace, out: TextIO) -> int:
-    from ..catalog import site
+    from ..adapters import mkdocs_site as site
 
     if args.catalog_command == "serve":
         site.serve(project.root, config=args.config_file, dev_addr=args.dev_addr, strict=args.strict)

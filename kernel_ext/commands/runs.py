@@ -127,9 +127,9 @@ def _parameters_file(path: Path) -> dict[str, Any]:
 
 
 def _history(project: Project) -> RunStore:
-    from ..services.run import open_store, state_dir
+    from ..services.run import open_store
 
-    if not (state_dir(project) / "state.db").is_file():
+    if not project.history_db.is_file():
         raise NbopsError("no run history yet", hint="nbops run NOTEBOOK records one in .nbops/state.db")
     return open_store(project)
 

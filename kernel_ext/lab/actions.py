@@ -113,9 +113,9 @@ def run(target: Target, values: Mapping[str, Any], on_step: Any = None) -> Execu
 
 def last_runs(target: Target, conversion: Conversion | None, limit: int = 5) -> list[ExecutionRecord]:
     """The flow's last executions; none when there is no history yet (nothing is created)."""
-    from ..services.run import open_store, state_dir
+    from ..services.run import open_store
 
-    if conversion is None or not conversion.flow_id or not (state_dir(target.project) / "state.db").is_file():
+    if conversion is None or not conversion.flow_id or not target.project.history_db.is_file():
         return []
     with open_store(target.project) as store:
         return store.list_executions(f"{conversion.namespace}.{conversion.flow_id}", limit=limit)

@@ -102,11 +102,11 @@ def check_options(options: BatchOptions) -> None:
 
 def batch(project: Project, notebook: Path, grid_file: Path, options: BatchOptions,
           progress: BatchProgress | None = None) -> BatchResult:
-    from ..adapters.gitinfo import head_state
+    from ..adapters.git import GitRepo
 
     check_options(options)
     prepared = prepare(project, notebook, None)  # each parameter set is checked by load_grid
-    prepared = replace(prepared, git=head_state(project.root))  # the sweep's runs start from one tree
+    prepared = replace(prepared, git=GitRepo.head_state_at(project.root))  # the sweep's runs start from one tree
     sweep = load_grid(prepared, grid_file)
     result = BatchResult(new_execution_id())
     jobs = [(new_execution_id(), values) for values in sweep]

@@ -13,8 +13,8 @@ from ..adapters.files import MAX_FLOW_BYTES, read_text
 from ..adapters.project import Project
 
 if TYPE_CHECKING:
-    from ..adapters.gitpublish import Published
-from ..core.catalog_model import CatalogFlow, RunSummary, split_title
+    from ..adapters.git import Published
+from ..core.catalog_model import CatalogFlow, Commit, RunSummary, split_title
 from ..core.convert import Conversion, namespace_for, snake_case
 from ..core.emit import generated_source
 from ..core.mapping import flow_from_dict
@@ -25,7 +25,6 @@ from ..errors import NbopsError, Problem
 from .convert import convert_all
 
 log = logging.getLogger(__name__)
-STATE_DB = ".nbops/state.db"
 
 
 @dataclass(frozen=True)
@@ -37,11 +36,22 @@ class GatherOptions:
 def gather(project: Project, options: GatherOptions = GatherOptions()) -> list[CatalogFlow]:
     """Every flow of the project, with history and runs; never raises for one bad notebook or flow."""
     flows = [_from_conversion(project, c) for c in convert_all(project, sources=False)] + _hand_written(project)
-    from ..adapters.githistory import file_histories
-
-    histories = file_histories(project.root, [project.options.notebooks, project.options.flows], options.history)
+    histories = _histories(project, options.history)
     flows = [replace(f, history=histories.get(f.file, ())) for f in flows]
     return _with_runs(project, flows, options.runs)
+
+
+def _histories(project: Project, per_file: int) -> dict[str, tuple[Commit, ...]]:
+    """Each notebook's and flow's last commits (project-relative paths); {} without Git."""
+    if per_file <= 0:
+        return {}
+    from ..adapters.git import GitRepo
+
+    repo = GitRepo.find(project.root)
+    if repo is None:
+        return {}
+    with repo:
+        return repo.file_histories(project.root, [project.options.notebooks, project.options.flows], per_file)
 
 
 def _from_flow(flow: Flow, file: str, notebook: str | None, text: str) -> CatalogFlow:
@@ -90,7 +100,7 @@ def _broken(project: Project, name: str, problems: tuple[Problem, ...], data: ob
 
 
 def _with_runs(project: Project, flows: list[CatalogFlow], limit: int) -> list[CatalogFlow]:
-    database = project.root / STATE_DB
+    database = project.history_db
     if limit <= 0 or not database.is_file():  # never create the history just to read it
         return flows
     from ..adapters.store import RunStore
@@ -121,17 +131,16 @@ def _summary(record: ExecutionRecord) -> RunSummary:
 
 def publish(project: Project, site: Path, branch: str, *, push: bool, message: str | None = None) -> Published:
     """Commit the built site on ``branch`` (working tree and index untouched), then push it when asked."""
-    from ..adapters.gitpublish import commit_folder, push_branch, remote_parent
-    from ..adapters.gitrepo import GitRepo
+    from ..adapters.git import GitRepo
 
     with GitRepo.open(project.root) as repo:
         repo.validate_branch_name(branch)
         head = repo.head_commit()
         text = message or (f"Catalog of {head[:10]}" if head else "Catalog")
         (site / ".nojekyll").touch()  # GitHub Pages: serve folders starting with '_' as they are
-        parent = remote_parent(repo, branch) if push else None
-        result = commit_folder(repo, site, branch, text, parent)
+        parent = repo.publish_parent(branch) if push else None
+        result = repo.commit_folder(site, branch, text, parent)
         if push:
-            push_branch(repo, branch, result.commit)
+            repo.push_commit(branch, result.commit)
             result = replace(result, pushed=True)
     return result

@@ -7,6 +7,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
 from ..adapters.project import Project
@@ -17,6 +18,9 @@ from ..core.model import InputType
 from ..errors import ConfigError, ConflictError, InvalidError, NbopsError, Problem
 from .export import export
 from .scan import redact_secret_parameters
+
+if TYPE_CHECKING:  # the Git adapter is imported when a commit runs
+    from ..adapters.git import GitRepo
 
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
@@ -35,16 +39,6 @@ def parse_author(text: str) -> tuple[str, str] | None:
     if not match:
         raise ConfigError(f"[tool.nbops] author {text!r} is not 'Name <email>'")
     return match["name"], match["email"]
-
-
-def _status(project: Project) -> list[str]:
-    """Git's porcelain status entries ("XY path") of the notebooks and flows folders."""
-    import git
-
-    with git.Repo(project.root) as repo:
-        status = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--",
-                                 project.options.notebooks, project.options.flows)
-    return [entry for entry in status.split("\0") if len(entry) > 3]
 
 
 def changed_notebooks(project: Project, status: list[str]) -> list[Path]:
@@ -96,25 +90,14 @@ def _refuse_conflicts(project: Project, notebooks: list[Path]) -> None:
         raise InvalidError(None, problems)
 
 
-def _orphans(project: Project) -> dict[str, None]:
+def _orphans(project: Project, repo: GitRepo) -> dict[str, None]:
     """Generated flows whose notebook is gone: the commit deletes both (the notebook may still be
     in HEAD), and the flow file leaves the working copy too, as export would never write it again.
     ``git grep`` reads the first lines of the flows Git sees (tracked or not, never ignored) in one
     C process: opening a thousand files from Python took longer than the rest of the commit."""
-    import git
-
-    with git.Repo(project.root) as repo:
-        try:
-            found = repo.git.grep("-z", "-n", "-I", "--untracked", "-m1", "-E", f"^{re.escape(GENERATED_MARK)}",
-                                  "--", project.options.flows)
-        except git.GitCommandError as exc:
-            if exc.status == 1:  # no match: no generated flow at all
-                return {}
-            raise
     orphans: dict[str, None] = {}
-    for line in found.splitlines():
-        flow, number, text = line.split("\0", 2)
-        source = generated_source(text) if number == "1" else None
+    for flow, number, text in repo.grep_first(f"^{re.escape(GENERATED_MARK)}", project.options.flows):
+        source = generated_source(text) if number == 1 else None
         if source is not None and not (project.root / source).exists():
             orphans[flow] = None
             orphans[source] = None
@@ -122,16 +105,37 @@ def _orphans(project: Project) -> dict[str, None]:
 
 
 def commit(project: Project, paths: list[Path] | None, message: str | None) -> CommitResult:
-    from ..adapters.gitcommit import commit_contents
-    from .secretscan import refuse_secrets
+    from ..adapters.git import GitRepo
 
     if message is not None and not message.strip():
         raise ConfigError("the commit message is blank", hint='nbops commit -m "what changed", or leave -m out')
-    status = [] if paths else _status(project)
-    notebooks = paths if paths else changed_notebooks(project, status)
-    orphans = _orphans(project) if not paths else {}
-    if not notebooks and not orphans:
-        raise NbopsError("nothing to commit: no flow notebook differs from HEAD", hint="nbops commit PATH ...")
+    repo = None if paths else GitRepo.open(project.root, search=False)  # with paths, Git is first needed to commit
+    try:
+        status = repo.status(project.options.notebooks, project.options.flows) if repo else []
+        notebooks = paths if paths else changed_notebooks(project, status)
+        orphans = _orphans(project, repo) if repo else {}
+        if not notebooks and not orphans:
+            raise NbopsError("nothing to commit: no flow notebook differs from HEAD", hint="nbops commit PATH ...")
+        contents, names = _planned(project, notebooks, orphans)
+        text = message or f"nbops: update flow{'s' if len(names) > 1 else ''} {', '.join(names)}"
+        author = parse_author(project.options.author)
+        repo = repo or GitRepo.open(project.root, search=False)
+        sha = repo.commit_contents(contents, text, author)
+    finally:
+        if repo is not None:
+            repo.close()
+    if sha is not None:
+        for path in orphans:
+            (project.root / path).unlink(missing_ok=True)
+    return CommitResult(sha, sorted(contents) if sha else [], text)
+
+
+def _planned(project: Project, notebooks: list[Path],
+             orphans: dict[str, None]) -> tuple[dict[str, bytes | None], list[str]]:
+    """What the commit holds (checked: no conflict marker, every flow valid, no secret) and the
+    flow names its default message lists."""
+    from .secretscan import refuse_secrets
+
     _refuse_conflicts(project, notebooks)  # before converting: a conflicted notebook fails in confusing ways
     result = export(project, notebooks, full=True) if notebooks else None
     if result is not None and result.failed:
@@ -139,10 +143,4 @@ def commit(project: Project, paths: list[Path] | None, message: str | None) -> C
     conversions = result.conversions if result is not None else []
     contents = {**_contents(project, conversions), **orphans}
     refuse_secrets(project, contents)
-    names = sorted(c.flow_id for c in conversions) or sorted(Path(p).stem for p in orphans)
-    text = message or f"nbops: update flow{'s' if len(names) > 1 else ''} {', '.join(names)}"
-    sha = commit_contents(project.root, contents, text, parse_author(project.options.author))
-    if sha is not None:
-        for path in orphans:
-            (project.root / path).unlink(missing_ok=True)
-    return CommitResult(sha, sorted(contents) if sha else [], text)
+    return contents, sorted(c.flow_id for c in conversions) or sorted(Path(p).stem for p in orphans)

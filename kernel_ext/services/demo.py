@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..adapters.project import Project, load_options
+from ..adapters.project import STATE_FOLDER, Project, load_options
 from ..core.catalog_model import CatalogFlow
 from ..core.runs import ExecutionRecord, RunStatus
 from ..errors import ConflictError, NbopsError
@@ -21,7 +21,7 @@ from ..errors import ConflictError, NbopsError
 log = logging.getLogger(__name__)
 MARKER = ".nbops-demo"  # says the folder is a demo nbops made, and may replace
 AUTHOR = "nbops demo <demo@nbops.invalid>"  # a fresh machine may have no Git identity
-IGNORED = (".ipynb_checkpoints", "__pycache__", ".nbops")
+IGNORED = (".ipynb_checkpoints", "__pycache__", STATE_FOLDER)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def demo(project: Project, target: Path, say: Say) -> DemoResult:
     say(f"  export: {len(exported.written) + len(exported.unchanged)} flows in {demo_project.options.flows}/")
     committed = commit(demo_project, None, "nbops demo: the example flows and their Kestra YAML")
     say(f"  commit {committed.commit[:12] if committed.commit else '(nothing new)'}: {len(committed.files)} files")
-    from ..catalog.site import build
+    from ..adapters.mkdocs_site import build
 
     site = build(demo_project.root)
     return DemoResult(demo_project.root, tuple(executions), committed.commit, site)
@@ -93,7 +93,7 @@ def _prepare(project: Project, target: Path) -> Project:
                     ignore=shutil.ignore_patterns(*IGNORED))
     namespace = f'namespace = "{project.options.namespace}"\n' if project.options.namespace else ""
     (target / "pyproject.toml").write_text(f'[tool.nbops]\n{namespace}author = "{AUTHOR}"\n', encoding="utf-8")
-    (target / ".gitignore").write_text(".nbops/\nsite/\n", encoding="utf-8")
+    (target / ".gitignore").write_text(f"{STATE_FOLDER}/\nsite/\n", encoding="utf-8")
     (target / MARKER).write_text("made by nbops demo; replaced by the next one while Git shows no change\n")
     data = sorted(p.relative_to(target).as_posix() for p in (target / project.options.notebooks).rglob("*")
                   if p.is_file() and p.suffix != ".ipynb")  # the data the flows read (`files:`)
@@ -104,13 +104,11 @@ def _prepare(project: Project, target: Path) -> Project:
 def _first_commit(target: Path, paths: list[str]) -> None:
     """The repository's settings and data, committed with Git (by the demo's own author: the
     machine may have none); notebooks and flows are then committed by ``nbops commit``."""
-    import git
+    from ..adapters.git import GitRepo
 
     name, email = AUTHOR.removesuffix(">").split(" <")
-    with git.Repo.init(target, initial_branch="main") as repo:
-        repo.git.add("--", *paths)  # git's own index writer (GitPython's is much slower)
-        repo.index.commit("nbops demo: the repository's settings and the example data", author=git.Actor(name, email),
-                          committer=git.Actor(name, email))
+    with GitRepo.init(target, branch="main") as repo:
+        repo.add_and_commit(paths, "nbops demo: the repository's settings and the example data", (name, email))
 
 
 def _clear(target: Path) -> None:
@@ -121,11 +119,15 @@ def _clear(target: Path) -> None:
     if not (target / MARKER).is_file():
         raise ConflictError("exists and is not a demo nbops made", file=str(target),
                             hint="nbops demo OTHER_FOLDER, or remove it yourself")
-    import git
+    from ..adapters.git import GitRepo
 
-    with git.Repo(target) as repo:
-        changes = repo.git.status("--porcelain", "--untracked-files=all")
-    if changes.strip():
+    repo = GitRepo.find(target, search=False)
+    if repo is None:
+        raise ConflictError("is a previous demo without its Git repository: nbops cannot tell your changes",
+                            file=str(target), hint="move or remove the folder, then run again")
+    with repo:
+        changes = repo.status()
+    if changes:
         raise ConflictError("is a previous demo with changes of yours; nbops never deletes them", file=str(target),
                             hint=f"commit them (nbops -C {target} commit) or move the folder, then run again")
     shutil.rmtree(target)

@@ -84,10 +84,10 @@ def export(project: Project, paths: list[Path] | None = None, *, keep_going: boo
 
 
 def _gitops_remote(project: Project, branch: str | None) -> tuple[str, str]:
-    from ..adapters.gitinfo import origin_and_branch
+    from ..adapters.git import GitRepo
     from .gitops import check_remote
 
-    url, current = origin_and_branch(project.root)
+    url, current = GitRepo.origin_and_branch_at(project.root)
     return check_remote(url, branch or current)
 
 

@@ -12,7 +12,7 @@ from ..core.gitplan import Files, notebook_source_text
 from .remote import files_at_rev, tracked_folders, working_files
 
 if TYPE_CHECKING:
-    from ..adapters.gitrepo import GitRepo
+    from ..adapters.git import GitRepo
 
 WORKING = "working copy"
 
@@ -37,7 +37,7 @@ def _text(path: str, data: bytes | None) -> list[str]:
 
 def diff(project: Project, a: str | None, b: str | None) -> list[FileDiff]:
     """``a`` and ``b`` are revisions; None means the working copy. No argument: HEAD → working copy."""
-    from ..adapters.gitrepo import GitRepo
+    from ..adapters.git import GitRepo
 
     repo = GitRepo.open(project.root)
     old_rev, new_rev = (a or "HEAD"), b

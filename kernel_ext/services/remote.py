@@ -11,7 +11,7 @@ from ..core.gitplan import Change, Files, PlannedChange, push_plan, sync_plan
 from ..errors import ConfigError, NbopsError
 
 if TYPE_CHECKING:  # imported for real only when a command runs: GitPython is slow to import
-    from ..adapters.gitrepo import GitRepo
+    from ..adapters.git import GitRepo
 
 
 @dataclass
@@ -32,7 +32,7 @@ class SyncResult:
 
 
 def _repo(project: Project, branch: str | None) -> tuple[GitRepo, str]:
-    from ..adapters.gitrepo import GitRepo
+    from ..adapters.git import GitRepo
 
     repo = GitRepo.open(project.root)
     name = branch or repo.branch()
@@ -76,10 +76,8 @@ def push(project: Project, branch: str | None, dry_run: bool) -> PushResult:
 def working_files(project: Project, repo: GitRepo) -> Files:
     """The working copy's notebooks and flows that Git sees: tracked or untracked, never ignored
     (a sync must not delete what .gitignore keeps out of the repository)."""
-    listed = repo.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
-                      *tracked_folders(project)).out.split("\0")
     files: dict[str, bytes] = {}
-    for name in sorted(n for n in listed if n):
+    for name in sorted(repo.ls_files(*tracked_folders(project))):
         path = project.root / name
         if path.is_file() and not path.is_symlink() and ".ipynb_checkpoints" not in path.parts:
             files[name] = path.read_bytes()
@@ -123,19 +121,16 @@ def _catch_up(repo: GitRepo, result: SyncResult, remote_head: str, head: Files) 
         result.stays = f"the checked-out branch is not {result.branch}"
     elif any(path in head for path in result.kept):
         result.stays = "files the branch deleted are kept (no --delete)"
-    elif current is not None and repo.run("merge-base", "--is-ancestor", current, remote_head, check=False).status:
+    elif current is not None and not repo.is_ancestor(current, remote_head):
         result.stays = "this branch has commits that are not on origin"
     if result.stays or current == remote_head:
         return
     paths = [c.path for c in result.plan if c.change is not Change.UNCHANGED]
     if paths:
-        repo.run("reset", "-q", remote_head, "--", *paths)
-    merged = repo.run("merge", "--ff-only", "-q", remote_head, check=False)
-    if merged.status:
-        result.stays = (merged.err or merged.out).strip().splitlines()[0] if (merged.err or merged.out).strip() \
-            else "git merge --ff-only failed"
-        return
-    result.moved_to = remote_head
+        repo.reset_paths(remote_head, paths)
+    result.stays = repo.fast_forward(remote_head)
+    if result.stays is None:
+        result.moved_to = remote_head
 
 
 def _check_deletions(project: Project, result: SyncResult, force: bool) -> None:
@@ -167,14 +162,14 @@ def _apply(project: Project, plan: list[PlannedChange], remote: Files) -> None:
 
 def backups(project: Project) -> list[tuple[str, str, str]]:
     """(ref, ISO date, message) of every backup nbops sync made, newest first."""
-    from ..adapters.gitrepo import GitRepo
+    from ..adapters.git import GitRepo
 
     return [(b.ref, b.date.isoformat(timespec="seconds"), b.message) for b in GitRepo.open(project.root).backups()]
 
 
 def restore(project: Project, ref: str) -> list[str]:
     """Put a backup's files back in the working copy; the paths written."""
-    from ..adapters.gitrepo import GitRepo
+    from ..adapters.git import GitRepo
 
     return list(GitRepo.open(project.root).restore(ref))
 

@@ -46,12 +46,8 @@ class PreparedRun:
     git: tuple[str | None, bool | None] | None = None  # (commit, dirty) when already known (a sweep asks once)
 
 
-def state_dir(project: Project) -> Path:
-    return project.root / ".nbops"
-
-
 def open_store(project: Project) -> RunStore:
-    return RunStore(state_dir(project) / "state.db")
+    return RunStore(project.history_db)
 
 
 def new_execution_id() -> str:
@@ -99,7 +95,7 @@ class Execution:
         self.project, self.prepared, self.pool, self.store = project, prepared, pool, store
         self.id = execution_id or new_execution_id()
         self.batch, self.on_step = batch, on_step
-        self.folder = state_dir(project) / "runs" / self.id
+        self.folder = project.runs_dir / self.id
         self.base = (project.root / prepared.conversion.notebook.path).parent  # step paths are relative to it
         self.timeout = duration_seconds(prepared.plan.timeout) if prepared.plan.timeout else None
         self.outputs: dict[str, Mapping[str, Any]] = {}
@@ -109,13 +105,13 @@ class Execution:
         self.stopping = False  # Ctrl-C: end every running step, start no other
 
     def run(self) -> ExecutionRecord:
-        from ..adapters.gitinfo import head_state
+        from ..adapters.git import GitRepo
 
         self.pool.require()  # a missing kernel is an error before anything is recorded
         conv = self.prepared.conversion
         with ThreadPoolExecutor(1) as background:  # Git's answer arrives while the first kernel works
             known = self.prepared.git
-            git = background.submit(lambda: known if known is not None else head_state(self.project.root))
+            git = background.submit(lambda: known if known is not None else GitRepo.head_state_at(self.project.root))
             record = ExecutionRecord(self.id, conv.namespace, conv.flow_id, conv.notebook.path,
                                      frozen_map(self._redacted(self.prepared.values)), RunStatus.RUNNING, time.time(),
                                      batch=self.batch)

@@ -1,4 +1,4 @@
-"""Remotes, the network side of :class:`gitrepo.GitRepo`: before any network command every URL
+"""Remotes, the network side of :class:`repo.GitRepo`: before any network command every URL
 git would use (fetch and push, ``insteadOf`` applied) is checked, and git runs with a protocol
 allow-list, no prompts and a timeout. A push is never forced, and counts only once ``ls-remote``
 shows the remote branch at the pushed commit; a read that fails raises, never reads as "absent".
@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, ExitCode, NbopsError
-from . import gitsafety as safety
+from ...errors import ConfigError, ExitCode, NbopsError
+from . import safety
 
 if TYPE_CHECKING:
-    from .gitrepo import GitRepo, GitResult
+    from .repo import GitRepo, GitResult
 
 
 class PushRejected(NbopsError):

@@ -1,7 +1,7 @@
-"""The guards in front of the Git calls of :mod:`gitrepo`: paths, remote URLs, branch names,
+"""The guards in front of the Git calls of :mod:`repo`: paths, remote URLs, branch names,
 index locks, and the translation of git's failures.
 
-They live apart from :mod:`gitrepo` because they are plain file-system and string checks (no Git
+They live apart from :mod:`repo` because they are plain file-system and string checks (no Git
 process), each small enough to test and read on its own. All failures are :class:`NbopsError`s.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from ..errors import ConfigError, ConflictError, NbopsError
+from ...errors import ConfigError, ConflictError, NbopsError
 
 # Transports a remote may use; everything else (ext::, fd::, remote helpers) is refused up front
 # and, as a second fence, not allowed by git itself for the network commands nbops runs.

@@ -4,7 +4,7 @@ byte for byte, parented on HEAD) under ``refs/nbops/backup/<UTC time>-<label>``:
 ``git diff HEAD <ref>`` and ``git gc`` all know it, and it is never fetched or pushed by default.
 
 It is built in a private index file (``GIT_INDEX_FILE``), so the user's index, HEAD and work tree
-are never touched. Used through :class:`gitrepo.GitRepo` (``backup``, ``backups``, ``restore``).
+are never touched. Used through :class:`repo.GitRepo` (``backup``, ``backups``, ``restore``).
 """
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..errors import ConfigError, NbopsError
-from .files import atomic_write
+from ...errors import ConfigError, NbopsError
+from ..files import atomic_write
 
 if TYPE_CHECKING:
-    from .gitrepo import GitRepo
+    from .repo import GitRepo
 
 BACKUP_REFS = "refs/nbops/backup/"
 _PATH_TRAILER = "Nbops-Path: "

@@ -16,49 +16,38 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import NbopsError
+from ...errors import NbopsError
+from .safety import check_lock
 
 RETRIES = 20
 
 
-def _git(root: Path) -> Any:
-    import git
-
-    try:
-        return git.Repo(root)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise NbopsError("not a Git repository", file=str(root), hint="git init, then commit a first time") from None
-
-
-def commit_contents(root: Path, contents: Mapping[str, bytes | None], message: str,
+def commit_contents(repo: Any, root: Path, contents: Mapping[str, bytes | None], message: str,
                     author: tuple[str, str] | None = None) -> str | None:
-    """Commit ``contents`` (path → bytes, None = delete) on top of HEAD; the commit id, or None
-    when HEAD already holds exactly that (only outputs changed, say: no empty commit)."""
+    """Commit ``contents`` (path → bytes, None = delete) on top of HEAD of the GitPython ``repo``
+    whose work tree is ``root``; the commit id, or None when HEAD already holds exactly that (only
+    outputs changed, say: no empty commit)."""
     import git
 
-    from .gitsafety import check_lock
-
-    repo = _git(root)
-    with repo:
-        check_lock(Path(repo.git_dir) / "index.lock", root)  # a crashed git's lock: say so, never delete it
-        if repo.head.is_detached:
-            raise NbopsError("HEAD is detached: nbops commits on a branch", hint="git switch BRANCH")
-        if (Path(repo.git_dir) / "MERGE_HEAD").exists():
-            raise NbopsError("a merge is in progress", hint="resolve it and finish with git commit, then nbops commit")
-        env = _author_env(author)
-        blobs = _blobs(repo, contents)
-        for attempt in range(RETRIES):
-            parent = repo.head.commit.hexsha if repo.head.is_valid() else None
-            commit = _commit_on(repo, parent, blobs, message, env)
-            if commit is None:
-                return None
-            try:
-                repo.git.update_ref("HEAD", commit, parent or "0" * 40, "-m", f"nbops commit: {message}")
-            except git.GitCommandError:  # another commit moved HEAD meanwhile: build on it
-                time.sleep(0.05 * (attempt + 1))
-                continue
-            _refresh_index(repo, list(contents))
-            return commit
+    check_lock(Path(repo.git_dir) / "index.lock", root)  # a crashed git's lock: say so, never delete it
+    if repo.head.is_detached:
+        raise NbopsError("HEAD is detached: nbops commits on a branch", hint="git switch BRANCH")
+    if (Path(repo.git_dir) / "MERGE_HEAD").exists():
+        raise NbopsError("a merge is in progress", hint="resolve it and finish with git commit, then nbops commit")
+    env = _author_env(author)
+    blobs = _blobs(repo, contents)
+    for attempt in range(RETRIES):
+        parent = repo.head.commit.hexsha if repo.head.is_valid() else None
+        commit = _commit_on(repo, parent, blobs, message, env)
+        if commit is None:
+            return None
+        try:
+            repo.git.update_ref("HEAD", commit, parent or "0" * 40, "-m", f"nbops commit: {message}")
+        except git.GitCommandError:  # another commit moved HEAD meanwhile: build on it
+            time.sleep(0.05 * (attempt + 1))
+            continue
+        _refresh_index(repo, list(contents))
+        return commit
     raise NbopsError("HEAD kept moving while nbops committed", hint="is another process committing in a loop?")
 
 

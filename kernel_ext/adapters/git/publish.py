@@ -8,10 +8,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import NbopsError
-from . import gitremote
-from .gitrepo import GitRepo
+from ...errors import NbopsError
+from . import remote as remotes
+
+if TYPE_CHECKING:
+    from .repo import GitRepo
 
 EMPTY_SHA = "0" * 40
 
@@ -60,9 +63,9 @@ def remote_parent(repo: GitRepo, branch: str) -> str | None:
     pushed), else the remote's commit (fetched): when the local branch is missing, behind or has
     diverged, building on the local one would be rejected at every push. A site is rebuilt whole,
     so a diverged local publish loses nothing (its commit stays in the reflog)."""
-    if gitremote.remote_head(repo, branch) is None:
+    if remotes.remote_head(repo, branch) is None:
         return None
-    remote = gitremote.fetch(repo, branch)
+    remote = remotes.fetch(repo, branch)
     local = branch_commit(repo, branch)
     if local is not None and repo.run("merge-base", "--is-ancestor", remote, local, check=False).status == 0:
         return local
@@ -80,8 +83,8 @@ def push_branch(repo: GitRepo, branch: str, commit: str) -> None:
     if result.status != 0:
         refused = [line.split("\t")[-1] for line in result.out.splitlines() if line.startswith("!")]
         if refused:
-            raise gitremote.PushRejected(f"push to {repo.remote}/{branch} rejected: {refused[0]}", branch=branch,
+            raise remotes.PushRejected(f"push to {repo.remote}/{branch} rejected: {refused[0]}", branch=branch,
                                          reason=refused[0], hint="someone published meanwhile: publish again")
         raise NbopsError(f"push to {repo.remote}/{branch} failed: {result.err.strip() or result.out.strip()}")
-    if gitremote.remote_head(repo, branch) != commit:
+    if remotes.remote_head(repo, branch) != commit:
         raise NbopsError(f"push to {repo.remote}/{branch} not confirmed", hint="fetch and look")
