@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -11,7 +11,8 @@ from ..errors import Problem
 from .emit import render_flow
 from .header import Header, Step, parse_header
 from .kestra_schema import NAMESPACE
-from .mapping import flow_from_dict, flow_to_dict, input_from_dict, input_to_dict, retry_from_dict, trigger_from_dict
+from .input_types import type_row
+from .mapping import flow_from_dict, flow_to_dict, input_fields, retry_from_dict, trigger_from_dict
 from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Task, Trigger, frozen_map
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
@@ -29,7 +30,6 @@ from .tasks import (
 from .validate import flow_problems
 
 _NAMESPACE_RE = re.compile(NAMESPACE)
-_COMMON_INPUT_KEYS = {"id", "type", "displayName", "description", "required", "defaults"}
 StepLoader = Callable[[str], "NotebookSource | None"]  # step path (relative to the notebook) → notebook
 
 
@@ -126,13 +126,26 @@ def _description(header: Header, notebook: NotebookSource) -> str | None:
 
 def _input(param: Parameter) -> Input:
     defaults = param.value if param.has_default else None  # None: no defaults (Kestra sends null)
-    if param.type is InputType.JSON and defaults is not None:
+    if type_row(param.type).json_defaults and defaults is not None:
         defaults = json.dumps(defaults, ensure_ascii=False)  # Kestra reads JSON defaults as text
     if isinstance(defaults, tuple):
         defaults = list(defaults)
     return Input(param.name, param.type, description=param.description, required=not param.optional,
                  defaults=defaults, item_type=param.item_type if param.type is InputType.ARRAY else None,
                  values=param.choices)
+
+
+def _overridden(item: Input, override: Mapping[str, Any]) -> Input:
+    """``item`` with a header's ``inputs.<name>`` entry applied. A new type keeps only the fields every
+    type has (the rest fit the inferred type only); ``options``, the old name of ``values``, gives
+    none when values are inferred."""
+    fields = input_fields(override)
+    if fields.get("type", item.type) is not item.type:
+        item = Input(item.id, item.type, description=item.description, display_name=item.display_name,
+                     required=item.required, defaults=item.defaults)
+    elif "values" not in override and item.values is not None:
+        fields.pop("values", None)
+    return replace(item, **fields)
 
 
 def _inputs(params: list[Parameter], header: Header, cell: int | None) -> tuple[list[Input], list[Problem]]:
@@ -143,14 +156,8 @@ def _inputs(params: list[Parameter], header: Header, cell: int | None) -> tuple[
                 for name in header.inputs if name not in names]
     inputs = []
     for param in params:
-        item = _input(param)
         override = header.inputs.get(param.name)
-        if override:
-            inferred = input_to_dict(item)
-            if override.get("type", inferred["type"]) != inferred["type"]:  # drop what only fit the inferred type
-                inferred = {k: v for k, v in inferred.items() if k in _COMMON_INPUT_KEYS}
-            item = input_from_dict({**inferred, **override})
-        inputs.append(item)
+        inputs.append(_overridden(_input(param), override) if override else _input(param))
     return inputs, problems
 
 
