@@ -1,7 +1,6 @@
 """Notebook → Kestra flow: header + parameters cell + defaults → validated flow document."""
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -11,7 +10,7 @@ from ..errors import Problem
 from .emit import render_flow
 from .header import Header, Step, parse_header
 from .kestra_schema import NAMESPACE
-from .input_types import type_row
+from .input_types import flow_default
 from .mapping import flow_from_dict, flow_to_dict, input_fields, retry_from_dict, trigger_from_dict
 from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Task, Trigger, frozen_map
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
@@ -125,11 +124,7 @@ def _description(header: Header, notebook: NotebookSource) -> str | None:
 
 
 def _input(param: Parameter) -> Input:
-    defaults = param.value if param.has_default else None  # None: no defaults (Kestra sends null)
-    if type_row(param.type).json_defaults and defaults is not None:
-        defaults = json.dumps(defaults, ensure_ascii=False)  # Kestra reads JSON defaults as text
-    if isinstance(defaults, tuple):
-        defaults = list(defaults)
+    defaults = flow_default(param.type, param.value) if param.has_default else None  # None: Kestra sends null
     return Input(param.name, param.type, description=param.description, required=not param.optional,
                  defaults=defaults, item_type=param.item_type if param.type is InputType.ARRAY else None,
                  values=param.choices)

@@ -228,8 +228,27 @@ def widget_kind(item: Input) -> WidgetKind:
     return WidgetKind.TEXT if holds is not None and not isinstance(item.defaults, holds) else kind
 
 
-def value_text(value: Any) -> str:
-    """A value as text that every row's parser reads back (empty for no value): text as is, the rest JSON."""
-    if value is None:
+def flow_default(kind: InputType, value: Any) -> Any:
+    """A parameters cell's literal as the flow YAML's ``defaults`` holds it: JSON text for the types
+    Kestra reads so, a list for a tuple."""
+    if value is not None and type_row(kind).json_defaults:
+        return json.dumps(value, ensure_ascii=False)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def cell_value(kind: InputType, default: Any) -> Any:
+    """A flow's ``defaults`` as a parameters cell's literal (JSON text that does not parse stays text)."""
+    if type_row(kind).json_defaults and isinstance(default, str):
+        try:
+            return json.loads(default)
+        except ValueError:
+            return default
+    return default
+
+
+def value_text(default: Any) -> str:
+    """A flow's ``defaults`` as text (empty for none), which its type's parser reads back: text as is
+    (JSON defaults are JSON text already), anything else as JSON."""
+    if default is None:
         return ""
-    return value if isinstance(value, str) else json.dumps(value, default=str)
+    return default if isinstance(default, str) else json.dumps(default, default=str)

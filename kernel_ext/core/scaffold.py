@@ -2,10 +2,9 @@
 (``nbops new --from-flow FILE``). Cells are (kind, source, tags) triples; an adapter writes them."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .input_types import LITERAL_IMPORT, TypeRow, element_row, type_row
+from .input_types import LITERAL_IMPORT, TypeRow, cell_value, element_row, type_row
 from .mapping import input_to_dict, trigger_to_dict
 from .model import Flow, FlowTrigger, Input, InputType, ScheduleTrigger
 from .notebook import LOAD_EXT_LINE, PARAMETERS_TAG, SKIP_TAG
@@ -35,16 +34,6 @@ def template_cells(flow_id: str, title: str) -> list[CellSpec]:
     ]
 
 
-def _literal(item: Input) -> Any:
-    value = item.defaults
-    if type_row(item.type).json_defaults and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def _element(item: Input) -> TypeRow | None:
     """The row a list input's elements are annotated by (a list of choices holds their text), None
     for a scalar input."""
@@ -66,11 +55,11 @@ def _annotation(item: Input) -> str:
 def parameter_line(item: Input) -> str:
     annotation = _annotation(item)
     if not item.required:  # ``X | None``: Kestra may send null
-        text = f"{item.id}: {annotation} | None = {_literal(item)!r}"
+        text = f"{item.id}: {annotation} | None = {cell_value(item.type, item.defaults)!r}"
     elif item.defaults is None:
         text = f"{item.id}: {annotation}"
     else:
-        text = f"{item.id}: {annotation} = {_literal(item)!r}"
+        text = f"{item.id}: {annotation} = {cell_value(item.type, item.defaults)!r}"
     return text + (f"  # {' '.join(item.description.split())}" if item.description else "")
 
 
