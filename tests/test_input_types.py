@@ -23,8 +23,8 @@ from kernel_ext.core.scaffold import parameters_source
 _T = InputType
 _floats = st.floats(allow_nan=False, allow_infinity=False)
 _json = st.recursive(st.one_of(st.booleans(), st.integers(), _floats, st.text(max_size=10)),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                     max_leaves=8)
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                  max_size=3), max_leaves=8)
 # what the notebook receives, per type (text types hold any text)
 _SCALARS: dict[InputType, st.SearchStrategy[Any]] = {
     _T.INT: st.integers(), _T.FLOAT: _floats, _T.BOOLEAN: st.booleans(), _T.BOOL: st.booleans(),

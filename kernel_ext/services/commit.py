@@ -16,7 +16,7 @@ from ..core.gitplan import conflict_marker_line, notebook_bytes, strip_outputs
 from ..core.model import InputType
 from ..errors import ConfigError, ConflictError, InvalidError, NbopsError, Problem
 from .export import export
-from .scan import redact_secret_parameters
+from .scan import redact_secret_parameters, refuse_secrets
 
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
@@ -123,7 +123,6 @@ def _orphans(project: Project) -> dict[str, None]:
 
 def commit(project: Project, paths: list[Path] | None, message: str | None) -> CommitResult:
     from ..adapters.gitcommit import commit_contents
-    from .secretscan import refuse_secrets
 
     if message is not None and not message.strip():
         raise ConfigError("the commit message is blank", hint='nbops commit -m "what changed", or leave -m out')
