@@ -4,7 +4,7 @@
 Why: ``nbops commit`` must refuse to commit a secret and ``nbops check`` must fail CI on one; both
 need the same reading (notebooks cell by cell, other text files whole, binaries and data dumps
 skipped) minus the findings accepted in ``.nbops-secrets.json``, and the same readable list. A commit
-scans the bytes it commits (notebooks stripped), not the working copy. Executed notebooks carry the
+scans the bytes it is about to commit, in memory, not the working copy. Executed notebooks carry the
 values papermill injected, so secret-typed inputs are masked before such a notebook is stored or
 committed. The detectors live in adapters.secrets; the allow-list, in adapters.secretlist, is
 re-exported here.
@@ -21,13 +21,13 @@ from typing import Any
 
 from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
 from ..adapters.project import Project
-from ..adapters.secretlist import ALLOWLIST_FILE, Accepted, Allowlist, load_allowlist, write_allowlist
+from ..adapters.secretlist import ALLOWLIST_FILE, load_allowlist, write_allowlist
 from ..adapters.secrets import Finding, joined, mapping, notebook_json, scan_notebook, scan_text
 from ..errors import InvalidError, Problem
 
 log = logging.getLogger(__name__)
-__all__ = ["ALLOWLIST_FILE", "Accepted", "Allowlist", "Finding", "format_findings", "load_allowlist",
-           "redact_secret_parameters", "refuse_secrets", "scan_paths", "write_allowlist"]
+__all__ = ["ALLOWLIST_FILE", "Finding", "format_findings", "load_allowlist", "redact_secret_parameters",
+           "refuse_secrets", "scan_paths", "write_allowlist"]
 
 MAX_TEXT_BYTES = 5 * 1024 * 1024  # larger text files are data, not code: skipped with a warning
 REDACTED = "***"
