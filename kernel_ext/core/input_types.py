@@ -9,6 +9,7 @@ adding a type is adding a row (as jupytext keeps its notebook formats in one tab
 """
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import re
@@ -140,7 +141,7 @@ class TypeRow:
     annotation: str = "str"  # how a parameters cell annotates it; a list's is ``list[<item's>]``
     annotation_import: str | None = None  # the line a parameters cell needs for that annotation
     infers_from: tuple[str, ...] = ()  # annotation names that give this type
-    python_types: tuple[type, ...] = ()  # literal values of these classes give this type
+    python_types: tuple[builtins.type, ...] = ()  # literal values of these classes give this type
     recognises: Callable[[str], bool] | None = None  # text literals that give this type rather than STRING
     accepts: frozenset[InputType] = frozenset()  # under this annotation, values inferred as these fit too
     widget: WidgetKind = WidgetKind.TEXT
