@@ -1,7 +1,8 @@
 """The papermill ``parameters`` cell → typed parameters (names, defaults, Kestra types, descriptions).
 
 Only plain assignments of literal values are parameters (what papermill can override). Types come
-from the annotation when there is one, else from the value; the trailing comment is the description.
+from the annotation when there is one, else from the value (the rows of :mod:`input_types` say which
+annotations and values give which type); the trailing comment is the description.
 """
 from __future__ import annotations
 
