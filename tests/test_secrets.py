@@ -22,13 +22,15 @@ import nbformat
 import pytest
 from conftest import Repo
 
-from kernel_ext.adapters.secrets import Finding, scan_notebook, scan_text
+from kernel_ext.adapters.secrets import Finding, notebook_json, scan_notebook, scan_text
+from kernel_ext.adapters.project import find_project
 from kernel_ext.errors import NbopsError
 from kernel_ext.services.scan import (
     ALLOWLIST_FILE,
     format_findings,
     load_allowlist,
     redact_secret_parameters,
+    refuse_secrets,
     scan_paths,
     write_allowlist,
 )
@@ -56,6 +58,10 @@ def notebook(path: Path, cells: list[Any], metadata: dict[str, Any] | None = Non
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(node, path)
     return path
+
+
+def scan_file(path: Path, display: str) -> list[Finding]:
+    return scan_notebook(notebook_json(path.read_text(encoding="utf-8"), display), display)
 
 
 def code(source: str, outputs: list[Any] | None = None, tags: list[str] | None = None) -> Any:
@@ -91,7 +97,7 @@ def place(location: str, snippet: str, tmp_path: Path) -> tuple[list[Finding], i
         path.write_text("id: load\nnamespace: acme.data\ntasks:\n  - id: run\n"
                         "    type: io.kestra.plugin.scripts.python.Script\n    script: |\n" + script + "\n")
         return scan_text(path.read_text(), "_flows/load.yml"), None, "text", 7
-    return scan_notebook(notebook(tmp_path / "nb.ipynb", cells), "notebooks/nb.ipynb"), *expected
+    return scan_file(notebook(tmp_path / "nb.ipynb", cells), "notebooks/nb.ipynb"), *expected
 
 
 def assert_hidden(findings: list[Finding], raws: list[str]) -> None:
@@ -184,7 +190,7 @@ def test_things_that_are_not_secrets_are_not_found(tmp_path: Path) -> None:
                   'password = os.environ["DB_PASSWORD"]\nSECRET = "SECRET"\nPRIVATE_KEY = "Private Key"\n'
                   'db_password = "xxxxxxxx"\nurl = "https://user:token@host/repo.git"\n', [figure]),
              nbformat.v4.new_markdown_cell("Read the key with `{{ secret('AWS_KEY') }}`; never paste it here.")]
-    assert scan_notebook(notebook(tmp_path / "clean.ipynb", cells), "clean.ipynb") == []
+    assert scan_file(notebook(tmp_path / "clean.ipynb", cells), "clean.ipynb") == []
     flow = ("id: load\nnamespace: acme.data\ntasks:\n  - id: q\n    type: io.kestra.plugin.jdbc.postgresql.Query\n"
             "    password: \"{{ secret('DB_PASSWORD') }}\"\n    username: null\n    password_file: /run/pw\n"
             "inputs:\n  - id: db_password\n    type: SECRET\n")
@@ -194,16 +200,17 @@ def test_things_that_are_not_secrets_are_not_found(tmp_path: Path) -> None:
 def test_papermill_parameters_in_notebook_metadata_are_scanned(tmp_path: Path) -> None:
     path = notebook(tmp_path / "run.ipynb", [code("x = 1")],
                     {"papermill": {"parameters": {"region": "eu", "api_token": GITHUB}}})
-    [finding] = scan_notebook(path, "run.ipynb")
+    [finding] = scan_file(path, "run.ipynb")
     # nbformat writes keys sorted: api_token is line 1
     assert (finding.cell, finding.where, finding.line, finding.kind) == (None, "parameters", 1, "GitHub Token")
     assert_hidden([finding], [GITHUB])
 
 
 def test_a_broken_notebook_is_an_error_not_a_clean_scan(tmp_path: Path) -> None:
-    (tmp_path / "cut.ipynb").write_text('{"cells": [')
     with pytest.raises(NbopsError, match="not valid notebook JSON"):
-        scan_notebook(tmp_path / "cut.ipynb", "notebooks/cut.ipynb")
+        notebook_json('{"cells": [', "notebooks/cut.ipynb")
+    with pytest.raises(NbopsError, match="not a notebook"):
+        notebook_json("[]", "notebooks/list.ipynb")
 
 
 def leaky_repo(repo: Repo) -> tuple[Path, Path]:
@@ -229,6 +236,21 @@ def test_scan_paths_reports_readable_lines_and_skips_binaries_and_big_files(
                           'AWS Access Key: aws_key = "AKIA****"')]
     assert len(lines) == 3 and "nbops secrets --accept" in lines[2] and ALLOWLIST_FILE in lines[2]
     assert all(AWS_KEY not in line for line in lines) and format_findings([]) == []
+
+
+def test_a_commit_is_refused_for_the_secrets_in_the_bytes_it_commits(repo: Repo) -> None:
+    def notebook_bytes(source: str) -> bytes:
+        return json.dumps({"cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": []}]}).encode()
+
+    contents = {"notebooks/run.ipynb": notebook_bytes(f'x = 1\napi_token = "{GITHUB}"\n'), "gone.yml": None,
+                "_flows/x.yml": f"key: {AWS_KEY}\n".encode(), "notebooks/clean.ipynb": notebook_bytes("x = 1\n")}
+    with pytest.raises(NbopsError) as error:
+        refuse_secrets(find_project(repo.root), contents)
+    message = str(error.value)
+    assert "_flows/x.yml (line 1): AWS Access Key" in message
+    assert "notebooks/run.ipynb (cell 0, source, line 2): GitHub Token" in message
+    assert "notebooks/clean.ipynb" not in message and GITHUB not in message and AWS_KEY not in message
+    refuse_secrets(find_project(repo.root), {"notebooks/clean.ipynb": contents["notebooks/clean.ipynb"]})
 
 
 def test_allow_list_by_file_and_hash_or_for_any_file(repo: Repo) -> None:
@@ -295,7 +317,7 @@ def test_redaction_masks_secret_inputs_and_nothing_else(tmp_path: Path, as_list:
     assert broken["cells"][1]["source"] == 'api_token = "***"\nif True\n'  # not Python: redacted line by line
     for data, leaks in ((original, True), (redacted, False)):
         (tmp_path / "run.ipynb").write_text(json.dumps(data))
-        assert bool(scan_notebook(tmp_path / "run.ipynb", "run.ipynb")) is leaks
+        assert bool(scan_file(tmp_path / "run.ipynb", "run.ipynb")) is leaks
 
 
 def test_the_scan_stays_offline_even_with_detect_secrets_verification_switched_on(
@@ -320,7 +342,7 @@ def test_a_two_thousand_cell_notebook_scans_quickly(tmp_path: Path) -> None:
         cells.append(code(source + (f'key = "{AWS_KEY}"\n' if i == 1234 else ""), [out]))
     path = notebook(tmp_path / "big.ipynb", cells)
     start = time.perf_counter()
-    findings = scan_notebook(path, "big.ipynb")
+    findings = scan_file(path, "big.ipynb")
     elapsed = time.perf_counter() - start
     print(f"2,000-cell notebook ({path.stat().st_size:,} bytes) scanned in {elapsed:.2f} s")
     assert [(f.cell, f.line) for f in findings] == [(1234, 4)]

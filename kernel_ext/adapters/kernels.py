@@ -2,9 +2,10 @@
 
 :class:`KernelPool` keeps ``ahead`` kernels forked and initialised while notebooks execute, so
 start-up overlaps execution; each run still gets a fresh kernel process, in its own folder. The
-pool is used only where it is exactly equivalent to a normal start: a kernel spec that runs this
-very interpreter's ``ipykernel_launcher``, on Linux. Anything else gets jupyter_client's usual
-start (:func:`plain_manager`).
+pool forks only where that is exactly equivalent to a normal start (:func:`pool_can_serve`): a
+kernel spec that runs this very interpreter's ``ipykernel_launcher``, on Linux. For anything else
+:meth:`KernelPool.manager` gives a :class:`PromptKernelManager`, which starts the kernel as
+jupyter_client does.
 """
 from __future__ import annotations
 
@@ -81,11 +82,6 @@ class PromptKernelManager(AsyncKernelManager):  # type: ignore[misc]
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.client_factory = PromptKernelClient
-
-
-def plain_manager(name: str) -> AsyncKernelManager:
-    kernel_spec(name)  # fail early and clearly
-    return PromptKernelManager(kernel_name=name)
 
 
 class ForkedKernelProcess:
@@ -200,7 +196,8 @@ class PooledKernelManager(PromptKernelManager):  # type: ignore[misc]
 
 
 class KernelPool:
-    """Kernels of one kernel spec, forked ahead of need by a zygote process."""
+    """Fresh kernels of one kernel spec: forked ahead of need by a zygote process where the spec
+    allows it, else started the usual way."""
 
     def __init__(self, kernel_name: str, ahead: int = 1):
         self.kernel_name = kernel_name

@@ -1,4 +1,4 @@
-"""Secret detection in notebooks and text files: detect-secrets' detectors plus notebook rules.
+"""Secret detection in notebooks and texts: detect-secrets' detectors plus notebook rules.
 
 Why it is built this way:
 - detect-secrets (maintained, offline) supplies the token detectors and its false-positive heuristics.
@@ -24,11 +24,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from ..errors import NotebookError, Problem
-from .files import MAX_NOTEBOOK_BYTES, read_text
 
 log = logging.getLogger(__name__)
 
@@ -317,17 +315,22 @@ def notebook_parts(data: dict[str, Any]) -> Iterator[tuple[int | None, str, str]
         yield None, "parameters", "\n".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
 
 
-def scan_notebook(path: Path, display: str) -> list[Finding]:
-    """Every secret in a notebook's sources, text outputs, tracebacks and papermill parameters."""
+def notebook_json(text: str, display: str) -> dict[str, Any]:
+    """The notebook a JSON text holds; an error when it holds none (a scan must read every cell)."""
     try:
-        data = json.loads(read_text(path, MAX_NOTEBOOK_BYTES, display))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc.msg}", line=exc.lineno,
                                               hint="the secret scan needs to read every cell")]) from None
     if not isinstance(data, dict):
         raise NotebookError(display, [Problem("not a notebook: the JSON is not an object")])
+    return data
+
+
+def scan_notebook(notebook: dict[str, Any], display: str) -> list[Finding]:
+    """Every secret in a notebook's sources, text outputs, tracebacks and papermill parameters."""
     findings: list[Finding] = []
-    for cell, where, text in notebook_parts(data):
+    for cell, where, text in notebook_parts(notebook):
         if text:
             findings += scan_text(text, display, cell=cell, where=where)
     log.debug("%s: %d secret finding(s)", display, len(findings))

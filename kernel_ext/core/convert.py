@@ -2,7 +2,6 @@
 pipeline (core/pipeline.py) its tasks are emitted from and ``nbops run`` follows."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -11,7 +10,8 @@ from ..errors import Problem
 from .emit import render_flow
 from .header import Header, Step, parse_header
 from .identity import flow_file, flow_identity, header_cell, namespace_for, snake_case
-from .mapping import flow_from_dict, flow_to_dict, input_from_dict, input_to_dict, retry_from_dict, trigger_from_dict
+from .input_types import flow_default
+from .mapping import flow_from_dict, flow_to_dict, input_fields, retry_from_dict, trigger_from_dict
 from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Trigger, frozen_map
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
@@ -23,7 +23,6 @@ from .validate import flow_problems
 
 # snake_case, namespace_for and flow_file live in .identity; their importers find them here too
 __all__ = ["Conversion", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]
-_COMMON_INPUT_KEYS = {"id", "type", "displayName", "description", "required", "defaults"}
 StepLoader = Callable[[str], "NotebookSource | None"]  # step path (relative to the notebook) → notebook
 
 
@@ -95,14 +94,23 @@ def _description(header: Header, notebook: NotebookSource) -> str | None:
 
 
 def _input(param: Parameter) -> Input:
-    defaults = param.value if param.has_default else None  # None: no defaults (Kestra sends null)
-    if param.type is InputType.JSON and defaults is not None:
-        defaults = json.dumps(defaults, ensure_ascii=False)  # Kestra reads JSON defaults as text
-    if isinstance(defaults, tuple):
-        defaults = list(defaults)
+    defaults = flow_default(param.type, param.value) if param.has_default else None  # None: Kestra sends null
     return Input(param.name, param.type, description=param.description, required=not param.optional,
                  defaults=defaults, item_type=param.item_type if param.type is InputType.ARRAY else None,
                  values=param.choices)
+
+
+def _overridden(item: Input, override: Mapping[str, Any]) -> Input:
+    """``item`` with a header's ``inputs.<name>`` entry applied. A new type keeps only the fields every
+    type has (the rest fit the inferred type only); ``options``, the old name of ``values``, gives
+    none when values are inferred."""
+    fields = input_fields(override)
+    if fields.get("type", item.type) is not item.type:
+        item = Input(item.id, item.type, description=item.description, display_name=item.display_name,
+                     required=item.required, defaults=item.defaults)
+    elif "values" not in override and item.values is not None:
+        fields.pop("values", None)
+    return replace(item, **fields)
 
 
 def _inputs(params: list[Parameter], header: Header, cell: int | None) -> tuple[list[Input], list[Problem]]:
@@ -113,14 +121,8 @@ def _inputs(params: list[Parameter], header: Header, cell: int | None) -> tuple[
                 for name in header.inputs if name not in names]
     inputs = []
     for param in params:
-        item = _input(param)
         override = header.inputs.get(param.name)
-        if override:
-            inferred = input_to_dict(item)
-            if override.get("type", inferred["type"]) != inferred["type"]:  # drop what only fit the inferred type
-                inferred = {k: v for k, v in inferred.items() if k in _COMMON_INPUT_KEYS}
-            item = input_from_dict({**inferred, **override})
-        inputs.append(item)
+        inputs.append(_overridden(_input(param), override) if override else _input(param))
     return inputs, problems
 
 

@@ -129,10 +129,12 @@ def flow_to_dict(flow: Flow) -> dict[str, Any]:
 
 # --- document → model (for documents that passed validation) ---------------------------------
 
-def input_from_dict(data: Mapping[str, Any]) -> Input:
+def input_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`Input` fields the keys of an input document give (all of them, or a header's override
+    of some), as model values; keys of newer Kestra go to ``extra``."""
     values = {attr: data[key] for attr, key in _INPUT_FIELDS if key in data}
-    values.setdefault("id", data.get("name"))
-    values["type"] = InputType(data["type"])
+    if "type" in data:
+        values["type"] = InputType(data["type"])
     if "itemType" in data:
         values["item_type"] = InputType(data["itemType"])
     if "values" in data or "options" in data:
@@ -141,6 +143,13 @@ def input_from_dict(data: Mapping[str, Any]) -> Input:
     if isinstance(depends, Mapping):
         values["depends_on"] = DependsOn(tuple(depends.get("inputs", ())), depends.get("condition"))
     values["extra"] = frozen_map({k: v for k, v in data.items() if k not in _INPUT_KEYS})
+    return values
+
+
+def input_from_dict(data: Mapping[str, Any]) -> Input:
+    values = input_fields(data)
+    values.setdefault("id", data.get("name"))
+    values["type"] = InputType(data["type"])
     return Input(**values)
 
 

@@ -1,32 +1,19 @@
 """The papermill ``parameters`` cell → typed parameters (names, defaults, Kestra types, descriptions).
 
 Only plain assignments of literal values are parameters (what papermill can override). Types come
-from the annotation when there is one, else from the value; the trailing comment is the description.
+from the annotation when there is one, else from the value (the rows of :mod:`input_types` say which
+annotations and values give which type); the trailing comment is the description.
 """
 from __future__ import annotations
 
 import ast
-import datetime as dt
-import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Problem
+from .input_types import annotated_type, scalar_type, text_type, type_row
 from .model import InputType
-
-# annotation name → Kestra input type
-ANNOTATION_TYPES: dict[str, InputType] = {
-    "int": InputType.INT, "float": InputType.FLOAT, "bool": InputType.BOOLEAN, "str": InputType.STRING,
-    "date": InputType.DATE, "datetime": InputType.DATETIME, "time": InputType.TIME,
-    "list": InputType.ARRAY, "List": InputType.ARRAY, "tuple": InputType.ARRAY,
-    "dict": InputType.JSON, "Dict": InputType.JSON, "Any": InputType.JSON,
-}
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\Z")
-_SCALARS: tuple[tuple[type, InputType], ...] = (
-    (bool, InputType.BOOLEAN), (int, InputType.INT), (float, InputType.FLOAT), (str, InputType.STRING))
-
 
 @dataclass(frozen=True)
 class Parameter:
@@ -41,37 +28,19 @@ class Parameter:
     line: int = 1
 
 
-def _scalar_type(value: Any) -> InputType | None:
-    for python_type, kestra_type in _SCALARS:
-        if isinstance(value, python_type):
-            return kestra_type
-    return None
-
-
 def type_of_value(value: Any) -> tuple[InputType, InputType | None]:
     """The Kestra type (and ARRAY item type) a literal value maps to."""
-    if isinstance(value, str):
-        if _ISO_DATE.match(value) and _is_date(value):
-            return InputType.DATE, None
-        if _ISO_DATETIME.match(value):
-            return InputType.DATETIME, None
-    scalar = _scalar_type(value)
+    if isinstance(value, str) and (recognised := text_type(value)) is not None:
+        return recognised, None
+    scalar = scalar_type(value)
     if scalar is not None:
         return scalar, None
     if isinstance(value, list | tuple):
-        items = {_scalar_type(v) for v in value}
+        items = {scalar_type(v) for v in value}
         if len(items) == 1 and None not in items:
             return InputType.ARRAY, items.pop()
         return InputType.JSON, None
     return (InputType.STRING, None) if value is None else (InputType.JSON, None)
-
-
-def _is_date(text: str) -> bool:
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -103,12 +72,12 @@ def _annotation(node: ast.expr) -> _Annotation | None:
             elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             choices = tuple(ast.literal_eval(e) for e in elements)
             return _Annotation(InputType.SELECT, choices=choices)
-        outer = ANNOTATION_TYPES.get(name or "")
-        if outer is InputType.ARRAY:
+        outer = annotated_type(name or "")
+        if outer is not None and type_row(outer).items:
             inner = _annotation(node.slice)
             return _Annotation(outer, inner.type if inner else None)
         return _Annotation(outer) if outer else None
-    found = ANNOTATION_TYPES.get(name or "")
+    found = annotated_type(name or "")
     return _Annotation(found) if found else None
 
 
@@ -210,12 +179,4 @@ def _typed(name: str, value: Any, note: _Annotation | None, has_default: bool, c
 def _fits(value: Any, note: _Annotation) -> bool:
     if note.choices is not None:
         return value in note.choices
-    inferred, _ = type_of_value(value)
-    compatible = {
-        InputType.FLOAT: {InputType.FLOAT, InputType.INT},
-        InputType.STRING: {InputType.STRING, InputType.DATE, InputType.DATETIME},
-        InputType.DATE: {InputType.DATE}, InputType.DATETIME: {InputType.DATETIME, InputType.DATE},
-        InputType.TIME: {InputType.STRING}, InputType.ARRAY: {InputType.ARRAY, InputType.JSON},
-        InputType.JSON: set(InputType),
-    }
-    return inferred in compatible.get(note.type, {note.type}) if note.type else True
+    return type_row(note.type).fits(type_of_value(value)[0]) if note.type else True

@@ -2,9 +2,9 @@
 (``nbops new --from-flow FILE``). Cells are (kind, source, tags) triples; an adapter writes them."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .input_types import LITERAL_IMPORT, TypeRow, cell_value, element_row, type_row
 from .mapping import input_to_dict, trigger_to_dict
 from .model import Flow, FlowTrigger, Input, InputType, ScheduleTrigger
 from .notebook import LOAD_EXT_LINE, PARAMETERS_TAG, SKIP_TAG
@@ -12,11 +12,6 @@ from .params import parse_parameters
 from .yamlsafe import dump_yaml
 
 CellSpec = tuple[str, str, tuple[str, ...]]
-_ANNOTATIONS = {InputType.INT: "int", InputType.FLOAT: "float", InputType.BOOLEAN: "bool", InputType.BOOL: "bool",
-                InputType.DATE: "date", InputType.DATETIME: "datetime", InputType.TIME: "time",
-                InputType.JSON: "dict"}
-_IMPORTS = {"date": "from datetime import date", "datetime": "from datetime import datetime",
-            "time": "from datetime import time", "Literal": "from typing import Literal"}
 
 
 def _header_cell(header: dict[str, Any], comment: str) -> CellSpec:
@@ -39,40 +34,38 @@ def template_cells(flow_id: str, title: str) -> list[CellSpec]:
     ]
 
 
-def _literal(item: Input) -> Any:
-    value = item.defaults
-    if item.type is InputType.JSON and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+def _element(item: Input) -> TypeRow | None:
+    """The row a list input's elements are annotated by (a list of choices holds their text), None
+    for a scalar input."""
+    if not type_row(item.type).items:
+        return None
+    return type_row(InputType.STRING) if type_row(item.type).choices else \
+        element_row(item.item_type or InputType.STRING)
 
 
 def _annotation(item: Input) -> str:
-    if item.type in (InputType.SELECT, InputType.ENUM) and item.values:
+    row, element = type_row(item.type), _element(item)
+    if element is not None:
+        return f"{row.annotation}[{element.annotation}]"
+    if row.choices and item.values:
         return "Literal[" + ", ".join(repr(v) for v in item.values) + "]"
-    if item.type is InputType.ARRAY:
-        return f"list[{_ANNOTATIONS.get(item.item_type or InputType.STRING, 'str')}]"
-    if item.type is InputType.MULTISELECT:
-        return "list[str]"
-    return _ANNOTATIONS.get(item.type, "str")
+    return row.annotation
 
 
 def parameter_line(item: Input) -> str:
     annotation = _annotation(item)
     if not item.required:  # ``X | None``: Kestra may send null
-        text = f"{item.id}: {annotation} | None = {_literal(item)!r}"
+        text = f"{item.id}: {annotation} | None = {cell_value(item.type, item.defaults)!r}"
     elif item.defaults is None:
         text = f"{item.id}: {annotation}"
     else:
-        text = f"{item.id}: {annotation} = {_literal(item)!r}"
+        text = f"{item.id}: {annotation} = {cell_value(item.type, item.defaults)!r}"
     return text + (f"  # {' '.join(item.description.split())}" if item.description else "")
 
 
 def _inferred(item: Input) -> Input:
     """The input nbops would infer back from :func:`parameter_line` alone."""
-    params, _ = parse_parameters("\n".join([*_imports([item]), parameter_line(item)]))
+    params, _ = parse_parameters(parameters_source([item]))
     if not params:
         return Input(item.id, InputType.STRING)
     p = params[0]
@@ -90,10 +83,15 @@ def input_override(item: Input) -> dict[str, Any]:
 
 
 def _imports(inputs: list[Input] | tuple[Input, ...]) -> list[str]:
-    names = {_annotation(i).split("[")[0] for i in inputs} | {
-        "Literal" for i in inputs if _annotation(i).startswith("Literal")} | {
-        inner for i in inputs for inner in ("date", "datetime", "time") if f"[{inner}]" in _annotation(i)}
-    return [line for name, line in _IMPORTS.items() if name in names]
+    rows = [r for i in inputs for r in (type_row(i.type), _element(i)) if r is not None]
+    lines = {r.annotation_import for r in rows if r.annotation_import}
+    lines |= {LITERAL_IMPORT for i in inputs if _annotation(i).startswith("Literal[")}
+    return sorted(lines)  # datetime's names, then typing's
+
+
+def parameters_source(inputs: list[Input] | tuple[Input, ...]) -> str:
+    """A parameters cell defining ``inputs``: the imports its annotations need, then a line per input."""
+    return "\n".join([*_imports(inputs), *(parameter_line(i) for i in inputs)]) + "\n"
 
 
 def flow_header(flow: Flow) -> dict[str, Any]:
@@ -122,12 +120,12 @@ def flow_header(flow: Flow) -> dict[str, Any]:
 def flow_cells(flow: Flow, source_name: str) -> list[CellSpec]:
     """A notebook that converts back to ``flow``'s id, inputs, labels and triggers."""
     description = flow.description or f"# {flow.id}\n\nCreated from the Kestra flow {source_name}."
-    params = "\n".join([*_imports(flow.inputs), *(parameter_line(i) for i in flow.inputs)]) + "\n"
     tasks = "\n".join(f"#   - {t.id} ({t.type})" for t in flow.tasks)
+    params = parameters_source(flow.inputs) if flow.inputs else "# This flow takes no inputs.\n"
     return [
         ("code", LOAD_EXT_LINE + "\n", (SKIP_TAG,)),
         _header_cell(flow_header(flow), f"# Created from {source_name}\n"),
         ("markdown", description.rstrip() + "\n", ()),
-        ("code", params if flow.inputs else "# This flow takes no inputs.\n", (PARAMETERS_TAG,)),
+        ("code", params, (PARAMETERS_TAG,)),
         ("code", f"# The original flow ran these tasks; write the notebook's own code here.\n{tasks}\n", ()),
     ]

@@ -1,14 +1,13 @@
-"""Parameter widgets matching the flow's input types, and the values they hold."""
+"""Parameter widgets matching the flow's input types (the core's type table picks the kind), and
+the values they hold."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
-from ..core.model import Input, InputType
+from ..core.input_types import WidgetKind, value_text, widget_kind
+from ..core.model import Input
 from ..core.runparams import TextValue
-
-_SELECTS = (InputType.SELECT, InputType.ENUM)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -18,32 +17,27 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value, default=str)
-
-
 def param_widget(item: Input) -> Any:
     """IntText, FloatText, Checkbox, DatePicker or Dropdown where the type and default allow one,
     else Text (an input without a default starts empty: empty means "not given")."""
     import ipywidgets as w
 
-    default, kind = item.defaults, item.type
-    common = {"description": item.id, "description_allow_html": False, "tooltip": item.description or kind.value,
+    default, kind = item.defaults, widget_kind(item)
+    common = {"description": item.id, "description_allow_html": False, "tooltip": item.description or item.type.value,
               "style": {"description_width": "initial"}}
-    if item.values and kind in _SELECTS:
-        widget = w.Dropdown(options=list(item.values), value=default if default in item.values else None, **common)
-    elif kind is InputType.INT and isinstance(default, int):
+    if kind is WidgetKind.DROPDOWN:
+        choices = list(item.values or ())  # not empty: widget_kind offers a dropdown only then
+        widget = w.Dropdown(options=choices, value=default if default in choices else None, **common)
+    elif kind is WidgetKind.INT:
         widget = w.IntText(value=default, **common)
-    elif kind is InputType.FLOAT and isinstance(default, int | float):
+    elif kind is WidgetKind.FLOAT:
         widget = w.FloatText(value=float(default), **common)
-    elif kind in (InputType.BOOLEAN, InputType.BOOL):
+    elif kind is WidgetKind.CHECKBOX:
         widget = w.Checkbox(value=bool(default), indent=False, **common)
-    elif kind is InputType.DATE:
+    elif kind is WidgetKind.DATE:
         widget = w.DatePicker(value=_date(default), **common)
     else:
-        widget = w.Text(value=_text(default), placeholder=kind.value, **common)
+        widget = w.Text(value=value_text(default), placeholder=item.type.value, **common)
     widget.add_class("nbops-param")
     widget.add_class(f"nbops-param-{item.id}")
     return widget

@@ -12,20 +12,20 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..adapters.files import MAX_FLOW_BYTES, read_text
-from ..adapters.kernels import KernelPool
 from ..adapters.project import Project
 from ..core.grid import parse_grid
-from ..core.model import frozen_map
 from ..core.runparams import coerce_parameters, with_defaults
-from ..core.runs import ExecutionRecord, RunStatus, StepRecord
+from ..core.runs import ExecutionRecord, RunStatus
 from ..errors import ConfigError, InvalidError
-from .run import Execution, PreparedRun, new_execution_id, open_store, prepare
+from .batch_worker import dispatch_record, local_worker
+from .dask_executor import run_on_dask
+from .run import PreparedRun, new_execution_id, open_store, prepare
 
 
 class BatchProgress(Protocol):
@@ -52,14 +52,6 @@ class BatchResult:
         return [r for r in self.records if r.status is not RunStatus.SUCCESS]
 
 
-class NullRecorder:
-    """Workers report to the main process, which alone writes the history."""
-
-    def start_execution(self, record: ExecutionRecord) -> None: ...
-    def record_step(self, execution_id: str, step: StepRecord) -> None: ...
-    def finish_execution(self, *args: Any, **kwargs: Any) -> None: ...
-
-
 def load_grid(prepared: PreparedRun, grid_file: Path) -> list[dict[str, Any]]:
     """Every parameter set of the grid, checked against the flow's inputs before anything runs."""
     runs, problems = parse_grid(read_text(grid_file, MAX_FLOW_BYTES * 16, str(grid_file)), grid_file.name)
@@ -77,14 +69,6 @@ def load_grid(prepared: PreparedRun, grid_file: Path) -> list[dict[str, Any]]:
     if all_problems:
         raise InvalidError(str(grid_file), all_problems)
     return checked
-
-
-def execute_one(project: Project, prepared: PreparedRun, pool: KernelPool, execution_id: str, batch: str,
-                values: Mapping[str, Any]) -> ExecutionRecord:
-    """One run of the sweep, in whatever process holds ``pool`` (a worker or a Dask worker)."""
-    run_prepared = replace(prepared, values=frozen_map(values))
-    return Execution(project, run_prepared, pool, NullRecorder(), execution_id=execution_id,  # type: ignore[arg-type]
-                     batch=batch).run()
 
 
 def check_options(options: BatchOptions) -> None:
@@ -114,9 +98,7 @@ def batch(project: Project, notebook: Path, grid_file: Path, options: BatchOptio
         progress.start(len(jobs))
     with open_store(project) as store:
         if options.executor == "dask":
-            from .dask_executor import run_on_dask
-
-            stream = run_on_dask(project, prepared, result.batch, jobs, options, store)
+            stream = run_on_dask(project, prepared, result.batch, jobs, options.scheduler, store)
         else:
             stream = _run_local(project, prepared, result.batch, jobs, options, store)
         try:
@@ -135,39 +117,7 @@ def batch(project: Project, notebook: Path, grid_file: Path, options: BatchOptio
     return result
 
 
-def dispatch_record(prepared: PreparedRun, batch_id: str, execution_id: str,
-                    values: Mapping[str, Any]) -> ExecutionRecord:
-    conv = prepared.conversion
-    return ExecutionRecord(execution_id, conv.namespace, conv.flow_id, conv.notebook.path, frozen_map(values),
-                           RunStatus.RUNNING, time.time(), batch=batch_id)
-
-
-# --- local worker processes --------------------------------------------------------------------
-
-_stopping = False
-
-
-def _stop(*_: Any) -> None:
-    """The main process asks this worker to stop: end the current run as Ctrl-C would, start no other."""
-    global _stopping
-    _stopping = True
-    raise KeyboardInterrupt
-
-
-def _worker(project: Project, prepared: PreparedRun, batch_id: str, tasks: Any, results: Any) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the main process
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        with KernelPool(project.options.kernel, ahead=prepared.plan.width) as pool:
-            while not _stopping and (job := tasks.get()) is not None:
-                execution_id, values = job
-                record = execute_one(project, prepared, pool, execution_id, batch_id, values)
-                results.put(record)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        results.put(None)
-
+# --- the local executor: worker processes (batch_worker.local_worker), fed and heard from here -----
 
 def _run_local(project: Project, prepared: PreparedRun, batch_id: str, jobs: list[tuple[str, dict[str, Any]]],
                options: BatchOptions, store: Any) -> Iterator[ExecutionRecord]:
@@ -179,7 +129,7 @@ def _run_local(project: Project, prepared: PreparedRun, batch_id: str, jobs: lis
         tasks.put((execution_id, values))
     for _ in range(count):
         tasks.put(None)
-    workers = [context.Process(target=_worker, args=(project, prepared, batch_id, tasks, results), daemon=True)
+    workers = [context.Process(target=local_worker, args=(project, prepared, batch_id, tasks, results), daemon=True)
                for _ in range(count)]
     for process in workers:
         process.start()

@@ -17,7 +17,7 @@ from ..core.gitplan import conflict_marker_line, notebook_bytes, strip_outputs
 from ..core.model import InputType
 from ..errors import ConfigError, ConflictError, InvalidError, NbopsError, Problem
 from .export import export
-from .scan import redact_secret_parameters
+from .scan import redact_secret_parameters, refuse_secrets
 
 if TYPE_CHECKING:  # the Git adapter is imported when a commit runs
     from ..adapters.git import GitRepo
@@ -134,8 +134,6 @@ def _planned(project: Project, notebooks: list[Path],
              orphans: dict[str, None]) -> tuple[dict[str, bytes | None], list[str]]:
     """What the commit holds (checked: no conflict marker, every flow valid, no secret) and the
     flow names its default message lists."""
-    from .secretscan import refuse_secrets
-
     _refuse_conflicts(project, notebooks)  # before converting: a conflicted notebook fails in confusing ways
     result = export(project, notebooks, full=True) if notebooks else None
     if result is not None and result.failed:

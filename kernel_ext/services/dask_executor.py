@@ -7,34 +7,14 @@ repository at the same path (a shared or synchronised checkout) and the same Pyt
 """
 from __future__ import annotations
 
-import atexit
 from collections.abc import Iterator
 from typing import Any
 
-from ..adapters.kernels import KernelPool
 from ..adapters.project import Project
 from ..core.runs import ExecutionRecord
 from ..errors import ConfigError, NbopsError
+from .batch_worker import dask_task, dispatch_record
 from .run import PreparedRun
-
-_POOLS: dict[str, KernelPool] = {}  # per Dask worker process: kernel name → pool, kept between tasks
-
-
-def _pool(kernel: str, width: int) -> KernelPool:
-    pool = _POOLS.get(kernel)
-    if pool is None:
-        pool = _POOLS[kernel] = KernelPool(kernel, ahead=width)
-        atexit.register(pool.close)
-    return pool
-
-
-def _task(project: Project, prepared: PreparedRun, batch_id: str, execution_id: str,
-          values: dict[str, Any]) -> ExecutionRecord:
-    from .batch import execute_one
-
-    pool = _pool(project.options.kernel, prepared.plan.width)
-    return execute_one(project, prepared, pool, execution_id, batch_id, values)
-
 
 def _client(scheduler: str | None) -> Any:
     try:
@@ -52,17 +32,15 @@ def _client(scheduler: str | None) -> Any:
 
 
 def run_on_dask(project: Project, prepared: PreparedRun, batch_id: str, jobs: list[tuple[str, dict[str, Any]]],
-                options: Any, store: Any) -> Iterator[ExecutionRecord]:
+                scheduler: str | None, store: Any) -> Iterator[ExecutionRecord]:
     from distributed import as_completed
 
-    from .batch import dispatch_record
-
-    client = _client(options.scheduler)
+    client = _client(scheduler)
     futures = []
     try:
         for execution_id, values in jobs:
             store.start_execution(dispatch_record(prepared, batch_id, execution_id, values))
-            futures.append(client.submit(_task, project, prepared, batch_id, execution_id, values,
+            futures.append(client.submit(dask_task, project, prepared, batch_id, execution_id, values,
                                          key=f"nbops-{execution_id}", pure=False))
         for future in as_completed(futures):
             yield future.result()

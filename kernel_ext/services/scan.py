@@ -1,11 +1,13 @@
-"""The secret scan of a set of files, its report, and redaction of secret inputs in executed notebooks.
+"""The secret scan: of files (``nbops check``, ``nbops secrets``) and of what a commit is about to hold
+(``nbops commit``), its report, and redaction of secret inputs in executed notebooks.
 
 Why: ``nbops commit`` must refuse to commit a secret and ``nbops check`` must fail CI on one; both
-need the same walk over files (notebooks cell by cell, other text files whole, binaries and data
-dumps skipped) minus the findings accepted in ``.nbops-secrets.json``, and the same readable list.
-Executed notebooks carry the values papermill injected, so secret-typed inputs are masked before such
-a notebook is stored or committed. The allow-list itself lives with the detector in adapters.secrets
-and is re-exported here.
+need the same reading (notebooks cell by cell, other text files whole, binaries and data dumps
+skipped) minus the findings accepted in ``.nbops-secrets.json``, and the same readable list. A commit
+scans the bytes it is about to commit, in memory, not the working copy. Executed notebooks carry the
+values papermill injected, so secret-typed inputs are masked before such a notebook is stored or
+committed. The detectors live in adapters.secrets; the allow-list, in adapters.secretlist, is
+re-exported here.
 """
 from __future__ import annotations
 
@@ -13,15 +15,19 @@ import ast
 import copy
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..adapters.secretlist import ALLOWLIST_FILE, Accepted, Allowlist, load_allowlist, write_allowlist
-from ..adapters.secrets import Finding, joined, mapping, scan_notebook, scan_text
+from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
+from ..adapters.project import Project
+from ..adapters.secretlist import ALLOWLIST_FILE, load_allowlist, write_allowlist
+from ..adapters.secrets import Finding, joined, mapping, notebook_json, scan_notebook, scan_text
+from ..errors import InvalidError, Problem
 
 log = logging.getLogger(__name__)
-__all__ = ["ALLOWLIST_FILE", "Accepted", "Allowlist", "Finding", "format_findings", "load_allowlist",
-           "redact_secret_parameters", "scan_paths", "write_allowlist"]
+__all__ = ["ALLOWLIST_FILE", "Finding", "format_findings", "load_allowlist", "redact_secret_parameters",
+           "refuse_secrets", "scan_paths", "write_allowlist"]
 
 MAX_TEXT_BYTES = 5 * 1024 * 1024  # larger text files are data, not code: skipped with a warning
 REDACTED = "***"
@@ -61,7 +67,7 @@ def _scan_file(path: Path, display: str) -> list[Finding]:
     from detect_secrets.filters.heuristic import is_lock_file, is_non_text_file
 
     if path.suffix == ".ipynb":
-        return scan_notebook(path, display)
+        return scan_notebook(notebook_json(read_text(path, MAX_NOTEBOOK_BYTES, display), display), display)
     if is_non_text_file(path.name) or is_lock_file(path.name):
         return []
     if path.stat().st_size > MAX_TEXT_BYTES:
@@ -83,6 +89,19 @@ def scan_paths(project_root: Path, paths: list[Path]) -> list[Finding]:
     kept = [f for f in findings if not allowlist.allows(f)]
     log.info("secret scan: %d file(s), %d finding(s), %d accepted", len(files), len(kept), len(findings) - len(kept))
     return kept
+
+
+def refuse_secrets(project: Project, contents: Mapping[str, bytes | None]) -> None:
+    """Raise listing every finding in ``contents`` (path → bytes about to be committed, None for a
+    deletion) that the repository's allow-list does not accept."""
+    allowlist = load_allowlist(project.root)
+    findings = []
+    for path, data in sorted((p, d) for p, d in contents.items() if d is not None):
+        text = data.decode("utf-8", "replace")
+        findings += scan_notebook(notebook_json(text, path), path) if path.endswith(".ipynb") else scan_text(text, path)
+    findings = [f for f in findings if not allowlist.allows(f)]
+    if findings:
+        raise InvalidError(None, [Problem(line) for line in format_findings(findings)])
 
 
 def _describe(finding: Finding) -> str:
