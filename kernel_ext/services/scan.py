@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
 from ..adapters.project import Project
 from ..adapters.secretlist import ALLOWLIST_FILE, load_allowlist, write_allowlist
+from ..adapters.secretfiles import scan_file
 from ..adapters.secrets import Finding, joined, mapping, notebook_json, scan_notebook, scan_text
 from ..errors import InvalidError, Problem
 
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 __all__ = ["ALLOWLIST_FILE", "Finding", "format_findings", "load_allowlist", "redact_secret_parameters",
            "refuse_secrets", "scan_paths", "write_allowlist"]
 
-MAX_TEXT_BYTES = 5 * 1024 * 1024  # larger text files are data, not code: skipped with a warning
 REDACTED = "***"
 INJECTED_TAG = "injected-parameters"  # papermill's tag on the cell it adds with the run's parameters
 ACCEPT_HINT = ("hint: remove the secret (a flow reads it with {{ secret('NAME') }}; an output is cleared with "
@@ -61,31 +60,12 @@ def _display(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def _scan_file(path: Path, display: str) -> list[Finding]:
-    """Notebooks cell by cell (their size limit is the notebook one: images, which are not scanned,
-    make them big); other files as text unless binary, a lock file, or larger than 5 MB."""
-    from detect_secrets.filters.heuristic import is_lock_file, is_non_text_file
-
-    if path.suffix == ".ipynb":
-        return scan_notebook(notebook_json(read_text(path, MAX_NOTEBOOK_BYTES, display), display), display)
-    if is_non_text_file(path.name) or is_lock_file(path.name):
-        return []
-    if path.stat().st_size > MAX_TEXT_BYTES:
-        log.warning("%s: not scanned for secrets, larger than %d MB", display, MAX_TEXT_BYTES // 2**20)
-        return []
-    data = path.read_bytes()
-    if b"\0" in data[:8192]:
-        log.debug("%s: not scanned for secrets, binary", display)
-        return []
-    return scan_text(data.decode("utf-8", errors="replace"), display)  # Latin-1 CSVs still show ASCII tokens
-
-
 def scan_paths(project_root: Path, paths: list[Path]) -> list[Finding]:
     """Secrets in the given files and folders (relative to ``project_root`` or absolute), in path order,
     minus the findings the allow-list accepts."""
     allowlist = load_allowlist(project_root)
     files = _files(project_root, paths)
-    findings = [f for path in files for f in _scan_file(path, _display(project_root, path))]
+    findings = [f for path in files for f in scan_file(path, _display(project_root, path))]
     kept = [f for f in findings if not allowlist.allows(f)]
     log.info("secret scan: %d file(s), %d finding(s), %d accepted", len(files), len(kept), len(findings) - len(kept))
     return kept
