@@ -55,9 +55,9 @@ def flow_repository(root: Path, flows: int) -> Path:
 def plain_site(folder: Path, repo: Path) -> Path:
     """The very Markdown the catalog generates for ``repo``, as plain files, with the same assets."""
     from kernel_ext.adapters.project import Project, load_options
-    from kernel_ext.core.catalog import render_catalog
+    from kernel_ext.core.catalog_pages import render_catalog
     from kernel_ext.catalog.plugin import build_time
-    from kernel_ext.services.catalog import gather
+    from kernel_ext.services.catalog_data import gather
 
     site = render_catalog(gather(Project(repo, load_options(repo))), build_time())
     for path, markdown in site.pages.items():

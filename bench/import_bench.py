@@ -38,9 +38,9 @@ ip = InteractiveShell.instance()
 t1 = time.perf_counter()
 if {load}:
     ip.run_line_magic("load_ext", "kernel_ext")
-    import kernel_ext.magics
+    import kernel_ext.lab.magics
     t2 = time.perf_counter()
-    kernel_ext.magics.warmed()  # only to see what the warm-up imports: its time is not the start's
+    kernel_ext.lab.magics.warmed()  # only to see what the warm-up imports: its time is not the start's
     t3 = time.perf_counter()
 else:
     t2 = t3 = t1
@@ -54,9 +54,9 @@ os.environ["NBOPS_UI"] = "widgets"  # as in JupyterLab: the HTML card is built a
 from IPython.core.interactiveshell import InteractiveShell
 ip = InteractiveShell.instance()
 ip.run_line_magic("load_ext", "kernel_ext")
-import kernel_ext.magics
+import kernel_ext.lab.magics
 if {warm}:
-    kernel_ext.magics.warmed()  # the author types the header meanwhile
+    kernel_ext.lab.magics.warmed()  # the author types the header meanwhile
 ip.user_ns["__session__"] = {notebook!r}
 cell = {cell!r}
 times = []

@@ -25,6 +25,6 @@ def output(**values: Any) -> None:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext kernel_ext``: register the ``%%flow`` cell magic and the ``%nbops`` line magic."""
-    from .magics import register
+    from .lab.magics import register
 
     register(ipython)

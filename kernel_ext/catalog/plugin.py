@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from mkdocs.structure.pages import Page
 
     from ..adapters.project import Project
-    from ..core.catalog import CatalogSite
+    from ..core.catalog_pages import CatalogSite
 
 log = logging.getLogger("mkdocs.plugins.nbops")
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -78,8 +78,8 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
         from mkdocs.structure.files import File
 
         from ..adapters.project import Project, load_options
-        from ..core.catalog import render_catalog
-        from ..services.catalog import GatherOptions, gather
+        from ..core.catalog_pages import render_catalog
+        from ..services.catalog_data import GatherOptions, gather
 
         started = time.perf_counter()
         project = self.project = Project(self.root, load_options(self.root))
@@ -120,7 +120,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):
         if self.site is None or self.project is None or not self._is_catalog_page(page.file.src_uri):
             return html
         from ..adapters.sanitize import sanitize_page_html
-        from ..core.catalog_page import notebook_placeholder
+        from ..core.catalog_flow_page import notebook_placeholder
 
         flow = self.site.flows.get(self._relative(page.file.src_uri))
         if flow is None or not flow.executed_notebook:

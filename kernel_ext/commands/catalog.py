@@ -55,7 +55,7 @@ def cmd_catalog(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     if args.catalog_command == "build":
         print(f"built the catalog in {built}: open {built / 'index.html'}", file=out)
         return ExitCode.OK
-    from ..services.catalog import publish
+    from ..services.catalog_data import publish
 
     result = publish(project, built, args.branch, push=args.push, message=args.message)
     state = f"committed {result.commit[:10]}" if result.changed else f"unchanged at {result.commit[:10]}"

@@ -94,7 +94,7 @@ def print_export(result: ExportResult, dry_run: bool, out: TextIO) -> None:
 
 
 def cmd_validate(project: Project, args: argparse.Namespace, out: TextIO) -> int:
-    from ..services.validate import validate_files
+    from ..services.validate_files import validate_files
 
     results = validate_files(project, args.paths or None)
     bad = [r for r in results if r.problems]
@@ -129,7 +129,7 @@ def cmd_check(project: Project, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_new(project: Project, args: argparse.Namespace, out: TextIO) -> int:
-    from ..services.scaffold import new_from_flow, new_notebook
+    from ..services.new_notebook import new_from_flow, new_notebook
 
     if args.from_flow:
         path, note = new_from_flow(project, args.from_flow, args.name)

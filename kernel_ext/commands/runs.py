@@ -96,7 +96,7 @@ def print_step(step: StepRecord, out: TextIO) -> None:
 
 
 def cmd_run(project: Project, args: argparse.Namespace, out: TextIO) -> int:
-    from ..core.runparams import parse_assignments
+    from ..core.param_values import parse_assignments
     from ..services.run import run
 
     given, problems = parse_assignments(args.parameter)

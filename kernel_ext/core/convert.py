@@ -15,11 +15,11 @@ from .mapping import flow_from_dict, flow_to_dict, input_fields, retry_from_dict
 from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Trigger, frozen_map
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
-from .params import Parameter, parse_parameters
+from .parameters_cell import Parameter, parse_parameters
 from .pipeline import Pipeline, PipelineGroup, PipelineStep
 from .requirements import requirement_name, requirement_problem
 from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, pipeline_tasks
-from .validate import flow_problems
+from .flow_validation import flow_problems
 
 # snake_case, namespace_for and flow_file live in .identity; their importers find them here too
 __all__ = ["Conversion", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]

@@ -13,7 +13,7 @@ import itertools
 from typing import Any
 
 from ..errors import Problem
-from .runparams import TextValue
+from .param_values import TextValue
 from .yamlsafe import YamlProblem, load_yaml
 
 MAX_RUNS = 100_000

@@ -50,7 +50,7 @@ class Target:
 
 
 def validate(target: Target) -> Conversion:
-    from ..services.convert import convert_notebook
+    from ..services.project_flows import convert_notebook
 
     return convert_notebook(target.project, target.path())
 

@@ -9,7 +9,7 @@ from html import escape
 
 from ..core.model import ScheduleTrigger
 from ..errors import Problem
-from .check import HeaderCheck
+from .header_check import HeaderCheck
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ def _options(line: str) -> argparse.Namespace:
 
 
 def check_for(shell: Any, line: str, cell: str) -> Any:
-    """The :class:`~kernel_ext.lab.check.HeaderCheck` of this cell in its notebook."""
+    """The :class:`~kernel_ext.lab.header_check.HeaderCheck` of this cell in its notebook."""
     from ..adapters.project import find_project
-    from .check import check_cell, check_header_alone, header_source
+    from .header_check import check_cell, check_header_alone, header_source
 
     try:
         options = _options(line)

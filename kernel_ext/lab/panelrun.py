@@ -11,7 +11,7 @@ def _step_count(conversion: Any) -> int:
 
 
 def start_run(panel: Any) -> None:
-    from .params import values_of
+    from .param_widgets import values_of
 
     if panel.run_thread is not None and panel.run_thread.is_alive():
         panel._say("a run is already going on")

@@ -71,7 +71,7 @@ class PanelView:
 
     def set_params(self, conversion: Any) -> None:
         """One widget per input, rebuilt only when the inputs changed (edited values survive Validate)."""
-        from .params import param_widget
+        from .param_widgets import param_widget
 
         inputs = conversion.flow.inputs if conversion.flow is not None else ()
         if [(i.id, i.type, i.defaults) for i in inputs] == getattr(self, "_inputs", None):

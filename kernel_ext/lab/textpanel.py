@@ -11,7 +11,7 @@ NO_WIDGETS = ("(no widget front-end here, so no panel: use the line forms, e.g. 
 def validation_text(target: Target) -> str:
     from .actions import validate
     from .card import build_card, card_text
-    from .check import HeaderCheck
+    from .header_check import HeaderCheck
 
     conversion = validate(target)
     check = HeaderCheck(conversion, conversion.header, conversion.problems, conversion.notebook.path)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from ..adapters.files import MAX_FLOW_BYTES, read_text
 from ..adapters.project import Project
 from ..core.grid import parse_grid
-from ..core.runparams import coerce_parameters, with_defaults
+from ..core.param_values import coerce_parameters, with_defaults
 from ..core.runs import ExecutionRecord, RunStatus
 from ..errors import ConfigError, InvalidError
 from .batch_worker import dispatch_record, local_worker

@@ -8,10 +8,10 @@ from enum import IntEnum
 from ..adapters.files import MAX_FLOW_BYTES, read_text
 from ..adapters.project import Project
 from ..core.emit import generated_source
-from ..core.gitops import gitops_namespace
-from ..core.validate import parse_flow_text
+from ..core.gitops_flow import gitops_namespace
+from ..core.flow_validation import parse_flow_text
 from ..errors import ExitCode, NbopsError, Problem
-from .convert import convert_all
+from .project_flows import convert_all
 from .export import owner_problem
 
 

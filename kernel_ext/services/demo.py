@@ -40,7 +40,7 @@ Say = Callable[[str], None]
 
 
 def demo(project: Project, target: Path, say: Say) -> DemoResult:
-    from .catalog import GatherOptions, gather
+    from .catalog_data import GatherOptions, gather
     from .commit import commit
     from .export import export
     from .run import run

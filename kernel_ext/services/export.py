@@ -12,7 +12,7 @@ from ..core.convert import Conversion
 from ..core.emit import generated_source
 from ..core.notebook import SKIP_TAG
 from ..errors import NbopsError, Problem
-from .convert import convert_all
+from .project_flows import convert_all
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def plan_export(project: Project, paths: list[Path] | None = None, *, full: bool
 def export(project: Project, paths: list[Path] | None = None, *, keep_going: bool = False,
            dry_run: bool = False, gitops: bool = False, branch: str | None = None,
            full: bool = False) -> ExportResult:
-    from .gitops import plan_gitops_flows, write_gitops_flows
+    from .gitops_export import plan_gitops_flows, write_gitops_flows
 
     remote = _gitops_remote(project, branch) if gitops else None  # a usage error comes before any work
     conversions = plan_export(project, paths, full=full)
@@ -85,7 +85,7 @@ def export(project: Project, paths: list[Path] | None = None, *, keep_going: boo
 
 def _gitops_remote(project: Project, branch: str | None) -> tuple[str, str]:
     from ..adapters.git import GitRepo
-    from .gitops import check_remote
+    from .gitops_export import check_remote
 
     url, current = GitRepo.origin_and_branch_at(project.root)
     return check_remote(url, branch or current)

@@ -28,10 +28,10 @@ from ..core.notebook import SKIP_TAG
 from ..core.pipeline import Pipeline, PipelineStep
 from ..core.retry import delays
 from ..core.rules import duration_seconds
-from ..core.runparams import coerce_parameters, with_defaults
+from ..core.param_values import coerce_parameters, with_defaults
 from ..core.runs import CellError, ExecutionRecord, RunStatus, StepRecord, worst
 from ..errors import InvalidError, NbopsError
-from .convert import convert_notebook, identify
+from .project_flows import convert_notebook, identify
 from .workdir import fresh_workdir
 
 StepListener = Callable[[StepRecord], None]
