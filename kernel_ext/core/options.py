@@ -5,6 +5,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..errors import ConfigError
+from .kestra_version import DEFAULT, KestraVersion, version
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class Options:
     strip_outputs: bool = True  # commit notebooks without outputs and execution counts
     author: str = ""  # "Name <email>" for nbops commit; empty: Git's own user settings
     max_delete_share: float = 0.5  # nbops sync --delete refuses to delete more of the flows without --force
+    kestra_version: str = str(DEFAULT)  # the Kestra the flows are for: export, validate and run follow it
+
+    @property
+    def kestra(self) -> KestraVersion:
+        return version(self.kestra_version)
 
     @classmethod
     def from_table(cls, table: dict[str, Any], source: str = "pyproject.toml") -> Options:
@@ -42,4 +48,9 @@ class Options:
             elif not isinstance(value, str) or (not value and default):
                 raise ConfigError(f"[tool.nbops] {key} must be a non-empty string", file=source)
             values[key] = value
+        if "kestra_version" in values:  # "1.3.2" → "1.3"; a version nbops does not know is an error
+            try:
+                values["kestra_version"] = str(version(values["kestra_version"]))
+            except ConfigError as exc:
+                raise ConfigError(exc.message, file=source, hint=exc.hint) from None
         return cls(**values)
