@@ -40,7 +40,8 @@ def new_from_flow(project: Project, flow_file: Path, name: str | None = None) ->
     """A notebook whose header and parameters cell reproduce the flow's id, inputs and triggers.
     Returns the path and a note when the notebook's folder gives another namespace."""
     display = str(flow_file)
-    data, problems = parse_flow_text(read_text(flow_file, MAX_FLOW_BYTES, display))
+    data, problems = parse_flow_text(read_text(flow_file, MAX_FLOW_BYTES, display),
+                                     target=project.options.kestra)
     if problems:
         raise FlowError(display, problems)
     flow = flow_from_dict(data)
