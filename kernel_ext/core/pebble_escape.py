@@ -26,8 +26,13 @@ import re
 from typing import Any
 
 DELIMITER = re.compile(r"\{[{%#]")
-# kestra-io/kestra@58c1ca2d core/src/main/java/io/kestra/core/runners/VariableRenderer.java:26
-RAW_BLOCK = re.compile(r"(\{%-*\s*raw\s*-*%}(.*?)\{%-*\s*endraw\s*-*%})")
+# kestra-io/kestra@58c1ca2d core/src/main/java/io/kestra/core/runners/VariableRenderer.java:26,
+# "(\\{%-*\\s*raw\\s*-*%}(.*?)\\{%-*\\s*endraw\\s*-*%})", written with Java's meaning of \s (ASCII
+# whitespace) and of . (anything but a line terminator).
+_JAVA_SPACE = r"[ \t\n\x0b\f\r]"
+_JAVA_DOT = "[^\n\r\u0085\u2028\u2029]"
+RAW_BLOCK = re.compile(rf"(\{{%-*{_JAVA_SPACE}*raw{_JAVA_SPACE}*-*%}}({_JAVA_DOT}*?)\{{%-*{_JAVA_SPACE}*endraw"
+                       rf"{_JAVA_SPACE}*-*%}})")
 
 
 def has_pebble(text: str) -> bool:
