@@ -252,7 +252,7 @@ def triggered_inputs(flow: dict[str, Any]) -> Iterator[Finding]:
     required = [_input_id(i) for _, i in _items(flow, "inputs")
                 if i.get("required", True) is not False and "defaults" not in i]
     for index, trigger in _items(flow, "triggers"):
-        kind = _STARTERS.get(trigger.get("type"))
+        kind = _STARTERS.get(str(trigger.get("type")))
         if kind is None:
             continue
         raw_inputs = trigger.get("inputs")

@@ -38,7 +38,7 @@ def messages(data: Any, target: str) -> list[tuple[str, str]]:
 
 
 def notebook(params: str, header: str = "", path: str = "notebooks/nb.ipynb") -> NotebookSource:
-    cells = [("code", "%%flow\n" + header, ("skip-execution",))] if header else []
+    cells: list[tuple[str, str, tuple[str, ...]]] = [("code", "%%flow\n" + header, ("skip-execution",))] if header else []
     cells += [("code", params, ("parameters",)), ("code", "print(1)\n", ())]
     return NotebookSource(path, tuple(Cell(i, CellKind(kind), source, tags)
                                       for i, (kind, source, tags) in enumerate(cells)))
