@@ -19,13 +19,13 @@ from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger,
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
 from .parameters_cell import Parameter, parse_parameters
-from .pebble_escape import escape_value, strings_of, unrepresentable
+from .pebble_escape import escape_value, strings_of, unescape_value, unrepresentable
 from .pipeline import Pipeline, PipelineGroup, PipelineStep
 from .requirements import requirement_name, requirement_problem
 from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, pipeline_tasks
 
 # snake_case, namespace_for and flow_file live in .identity; their importers find them here too
-__all__ = ["Conversion", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]
+__all__ = ["Conversion", "as_written", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]
 StepLoader = Callable[[str], "NotebookSource | None"]  # step path (relative to the notebook) → notebook
 
 
@@ -140,6 +140,15 @@ def _kestra_inputs(document: dict[str, Any], target: KestraVersion) -> dict[str,
     inputs = [{**item, "defaults": escape_value(item["defaults"])} if "defaults" in item else item
               for item in document["inputs"]]
     return {**document, "inputs": inputs}
+
+
+def as_written(flow: Flow, target: KestraVersion) -> Flow:
+    """A flow read from a file, with the defaults nbops escaped for ``target`` back as they were
+    written (what a parameters cell made from it should hold); other defaults are left alone."""
+    if not has(target, Feature.PEBBLE_IN_INPUT_DEFAULTS):
+        return flow
+    return replace(flow, inputs=tuple(replace(i, defaults=unescape_value(i.defaults)) if i.defaults is not None else i
+                                      for i in flow.inputs))
 
 
 def _default_problems(inputs: list[Input], target: KestraVersion) -> list[Problem]:

@@ -45,6 +45,16 @@ def escape(text: str) -> str:
     return DELIMITER.sub(lambda m: "{{ '" + m.group(0) + "' }}", text)
 
 
+_ESCAPED = re.compile(r"\{\{ '(\{[{%#])' \}\}")
+
+
+def unescape(text: str) -> str:
+    """The text an escaped default stands for: :func:`escape` undone, when ``text`` is exactly what it
+    writes; any other text (a dynamic default such as ``{{ now() }}``) is returned as it is."""
+    plain = _ESCAPED.sub(lambda m: m.group(1), text)
+    return plain if plain != text and escape(plain) == text else text
+
+
 def unrepresentable(text: str) -> bool:
     """Whether Kestra strips part of ``text`` from any rendered value (a one-line raw block)."""
     return RAW_BLOCK.search(text) is not None
@@ -59,6 +69,17 @@ def escape_value(value: Any) -> Any:
         return [escape_value(v) for v in value]
     if isinstance(value, dict):
         return {escape(k) if isinstance(k, str) else k: escape_value(v) for k, v in value.items()}
+    return value
+
+
+def unescape_value(value: Any) -> Any:
+    """:func:`escape_value` undone, string by string (see :func:`unescape`)."""
+    if isinstance(value, str):
+        return unescape(value)
+    if isinstance(value, list | tuple):
+        return [unescape_value(v) for v in value]
+    if isinstance(value, dict):
+        return {unescape(k) if isinstance(k, str) else k: unescape_value(v) for k, v in value.items()}
     return value
 
 

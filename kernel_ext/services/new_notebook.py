@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 from ..adapters.files import MAX_FLOW_BYTES, read_text
 from ..adapters.notebooks import write_new_notebook
 from ..adapters.project import Project
-from ..core.convert import snake_case
+from ..core.convert import as_written, snake_case
 from ..core.mapping import flow_from_dict
 from ..core.notebook_template import flow_cells, template_cells
 from ..core.flow_validation import parse_flow_text
@@ -44,7 +44,7 @@ def new_from_flow(project: Project, flow_file: Path, name: str | None = None) ->
                                      target=project.options.kestra)
     if problems:
         raise FlowError(display, problems)
-    flow = flow_from_dict(data)
+    flow = as_written(flow_from_dict(data), project.options.kestra)  # escaped defaults back to their text
     root = project.options.namespace
     inside = flow.namespace == root or flow.namespace.startswith(root + ".")
     child = flow.namespace[len(root):].lstrip(".") if inside else None

@@ -65,3 +65,14 @@ def test_run_says_what_the_target_kestra_would_do(repo: Repo) -> None:
     assert result.code == 10 and "(Kestra 0.21 would end it FAILED)" in result.out
     record = json.loads(repo.cli("run", "notebooks/ok.ipynb", "--json").out)
     assert (record["status"], record["kestra_version"], record["kestra_state"]) == ("SUCCESS", "0.21", "SUCCESS")
+
+
+def test_a_notebook_made_from_an_exported_flow_gets_the_text_back(repo: Repo) -> None:
+    repo.nb("greet.ipynb", params='greeting = "Hello {{ name }}"\n')
+    assert repo.cli("export").code == 0
+    flow = yaml.safe_load((repo.root / "_flows" / "greet.yml").read_text())
+    assert flow["inputs"][0]["defaults"] == "Hello {{ '{{' }} name }}"
+    assert repo.cli("new", "copy", "--from-flow", str(repo.root / "_flows" / "greet.yml")).code == 0
+    cells = json.loads((repo.root / "notebooks" / "copy.ipynb").read_text())["cells"]
+    params = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+    assert "greeting: str = 'Hello {{ name }}'" in "".join(params["source"])

@@ -18,7 +18,7 @@ from kernel_ext.core.model import InputType
 from kernel_ext.core.notebook import Cell, CellKind, NotebookSource
 from kernel_ext.core.options import Options
 from kernel_ext.core.param_values import TextValue, coerce_parameters
-from kernel_ext.core.pebble_escape import escape, unrepresentable
+from kernel_ext.core.pebble_escape import escape, unescape, unrepresentable
 from kernel_ext.core.rules import JAVA_INT_MAX, JAVA_INT_MIN
 
 LOG = "io.kestra.plugin.core.log.Log"
@@ -234,6 +234,19 @@ def test_escaped_text_renders_back_to_itself(text: str) -> None:
     if unrepresentable(text):
         return
     assert kestra_render(escape(text)) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PEBBLE_TEXT)
+def test_unescape_undoes_escape_and_nothing_else(text: str) -> None:
+    assert unescape(escape(text)) == text
+    if escape(text) != text:  # a text holding a delimiter is a template, not an escaped default
+        assert unescape(text) == text or escape(unescape(text)) == text
+
+
+@pytest.mark.parametrize("dynamic", ["{{ now() }}", "{{ '{{' }}{{ now() }}", "{{ '{{' }}x{% if a %}"])
+def test_dynamic_defaults_are_not_unescaped(dynamic: str) -> None:
+    assert unescape(dynamic) == dynamic
 
 
 def test_a_raw_block_on_one_line_is_what_no_escape_can_carry() -> None:
