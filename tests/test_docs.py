@@ -34,3 +34,23 @@ def test_every_cli_command_is_documented() -> None:
     text = (ROOT / "docs" / "cli.md").read_text()
     for command in ("export", "validate", "check", "new"):
         assert f"nbops {command}" in text
+
+
+def _version_range(fact) -> str:  # how docs/kestra-versions.md writes a fact's versions
+    if fact.since and fact.until:
+        return f"{fact.since} to {fact.until} (not {fact.until})"
+    return f"{fact.since} and later" if fact.since else f"before {fact.until}"
+
+
+def test_the_kestra_versions_page_lists_every_fact() -> None:
+    from kernel_ext.core.kestra_version import DEFAULT, FACTS, SUPPORTED, Feature
+
+    text = (ROOT / "docs" / "kestra-versions.md").read_text()
+    rows = {line for line in text.splitlines() if line.startswith("| `")}
+    for feature in Feature:
+        assert any(row.startswith(f"| `{feature.value}` |") for row in rows), feature
+    for fact in FACTS:  # the table says what FACTS says: versions, what, source
+        assert f"| `{fact.feature.value}` | {_version_range(fact)} | {fact.what} | `{fact.source}` |" in rows, fact
+    assert f"The default is **{DEFAULT}**" in text
+    assert all(str(v) in text for v in SUPPORTED)
+    assert "kestra-versions.md" in (ROOT / "mkdocs.yml").read_text()

@@ -32,7 +32,8 @@ def add_export(commands: Any, surface: Surface) -> None:
 def add_validate(commands: Any, surface: Surface) -> None:
     validate = commands.add_parser("validate", help="validate Kestra flow YAML files",
                                    description="Validate any Kestra flow YAML (hand-written or generated) against "
-                                               "Kestra's rules, reporting every problem of every file.")
+                                               "Kestra's rules for the version set in [tool.nbops] kestra_version, "
+                                               "reporting every problem of every file.")
     validate.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: _flows/)")
     validate.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -99,13 +100,14 @@ def cmd_validate(project: Project, args: argparse.Namespace, out: TextIO) -> int
     results = validate_files(project, args.paths or None)
     bad = [r for r in results if r.problems]
     if args.json:
-        json.dump({"files": [{"file": r.file, "valid": not r.problems, "problems": [p.to_json() for p in r.problems]}
+        json.dump({"kestra_version": str(project.options.kestra),
+                   "files": [{"file": r.file, "valid": not r.problems, "problems": [p.to_json() for p in r.problems]}
                              for r in results]}, out, indent=2)
         print(file=out)
     else:
         for result in bad:
             print_problems(result.file, result.problems, out)
-        print(f"{len(results) - len(bad)} valid, {len(bad)} invalid", file=out)
+        print(f"{len(results) - len(bad)} valid, {len(bad)} invalid, for Kestra {project.options.kestra}", file=out)
     return ExitCode.INVALID if bad else ExitCode.OK
 
 
@@ -115,7 +117,8 @@ def cmd_check(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     report = check(project)
     if args.json:
         json.dump({"ok": not report.findings, "exit_code": report.exit_code, "notebooks": report.notebooks,
-                   "flows": report.flows, "findings": [f.to_json() for f in report.findings]}, out, indent=2)
+                   "flows": report.flows, "kestra_version": report.kestra_version,
+                   "findings": [f.to_json() for f in report.findings]}, out, indent=2)
         print(file=out)
         return report.exit_code
     for finding in report.findings:
@@ -124,7 +127,8 @@ def cmd_check(project: Project, args: argparse.Namespace, out: TextIO) -> int:
         if finding.diff:
             print(finding.diff, file=out)
     status = "ok" if not report.findings else f"{len(report.findings)} problem(s)"
-    print(f"check: {report.notebooks} notebooks, {report.flows} flow files: {status}", file=out)
+    print(f"check: {report.notebooks} notebooks, {report.flows} flow files, for Kestra {report.kestra_version}: "
+          f"{status}", file=out)
     return report.exit_code
 
 

@@ -105,12 +105,28 @@ def cmd_run(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     values = _parameters_file(args.parameters_file) if args.parameters_file else {}
     values.update(given)  # -p wins over the file
     record = run(project, args.target, values, on_step=None if args.json else (lambda s: print_step(s, out)))
+    target = project.options.kestra
     if args.json:
-        json.dump(record_json(record), out, indent=2, default=str)
+        json.dump({**record_json(record), "kestra_version": str(target), "kestra_state": kestra_state(record.status)},
+                  out, indent=2, default=str)
         print(file=out)
     else:
-        print(f"execution {record.id}: {record.status.value} in {_seconds(record.duration)}", file=out)
+        print(f"execution {record.id}: {record.status.value} in {_seconds(record.duration)} "
+              f"(Kestra {target} would end it {kestra_state(record.status)})", file=out)
     return record.status.exit_code
+
+
+# The state Kestra gives the exported flow's execution for each way a local run ends: a cell that raised
+# or a dead kernel make papermill exit non-zero (FAILED); a task past its timeout is killed and FAILED
+# (kestra-io/kestra@58c1ca2d core/.../runners/WorkerTaskCallable.java:85-87, AbstractWorkerCallable.java:101-110);
+# a stopped run is KILLED. stderr decides nothing: the flow is exported so that it does not on any version.
+_KESTRA_STATES = {RunStatus.SUCCESS: "SUCCESS", RunStatus.FAILED: "FAILED", RunStatus.KERNEL_DIED: "FAILED",
+                  RunStatus.TIMEOUT: "FAILED", RunStatus.INTERRUPTED: "KILLED", RunStatus.RUNNING: "RUNNING"}
+
+
+def kestra_state(status: RunStatus) -> str:
+    """The state Kestra would end the exported flow's execution in, where ``nbops run`` ended ``status``."""
+    return _KESTRA_STATES[status]
 
 
 def _parameters_file(path: Path) -> dict[str, Any]:

@@ -2,27 +2,30 @@
 pipeline (core/pipeline.py) its tasks are emitted from and ``nbops run`` follows."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import Problem
 from .emit import render_flow
+from .flow_validation import flow_problems
 from .header import Header, Step, parse_header
 from .identity import flow_file, flow_identity, header_cell, namespace_for, snake_case
 from .input_types import flow_default
+from .kestra_version import Feature, KestraVersion, has
 from .mapping import flow_from_dict, flow_to_dict, input_fields, retry_from_dict, trigger_from_dict
 from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Trigger, frozen_map
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
 from .options import Options
 from .parameters_cell import Parameter, parse_parameters
+from .pebble_escape import escape_value, strings_of, unescape_value, unrepresentable
 from .pipeline import Pipeline, PipelineGroup, PipelineStep
 from .requirements import requirement_name, requirement_problem
 from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, pipeline_tasks
-from .flow_validation import flow_problems
 
 # snake_case, namespace_for and flow_file live in .identity; their importers find them here too
-__all__ = ["Conversion", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]
+__all__ = ["Conversion", "as_written", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]
 StepLoader = Callable[[str], "NotebookSource | None"]  # step path (relative to the notebook) → notebook
 
 
@@ -94,6 +97,8 @@ def _description(header: Header, notebook: NotebookSource) -> str | None:
 
 
 def _input(param: Parameter) -> Input:
+    """The flow input of a parameter. Its ``defaults`` is the text or value as written (what ``nbops run``
+    passes); :func:`_kestra_inputs` escapes it for the Kestra versions that render defaults."""
     defaults = flow_default(param.type, param.value) if param.has_default else None  # None: Kestra sends null
     return Input(param.name, param.type, description=param.description, required=not param.optional,
                  defaults=defaults, item_type=param.item_type if param.type is InputType.ARRAY else None,
@@ -124,6 +129,37 @@ def _inputs(params: list[Parameter], header: Header, cell: int | None) -> tuple[
         override = header.inputs.get(param.name)
         inputs.append(_overridden(_input(param), override) if override else _input(param))
     return inputs, problems
+
+
+def _kestra_inputs(document: dict[str, Any], target: KestraVersion) -> dict[str, Any]:
+    """``document`` with its inputs' defaults as Kestra ``target`` must read them to give the notebook
+    the text written in the parameters cell: from 1.0 defaults are Pebble templates, so their Pebble
+    delimiters are escaped (core/pebble_escape.py); before, they are taken as they are."""
+    if not has(target, Feature.PEBBLE_IN_INPUT_DEFAULTS) or "inputs" not in document:
+        return document
+    inputs = [{**item, "defaults": escape_value(item["defaults"])} if "defaults" in item else item
+              for item in document["inputs"]]
+    return {**document, "inputs": inputs}
+
+
+def as_written(flow: Flow, target: KestraVersion) -> Flow:
+    """A flow read from a file, with the defaults nbops escaped for ``target`` back as they were
+    written (what a parameters cell made from it should hold); other defaults are left alone."""
+    if not has(target, Feature.PEBBLE_IN_INPUT_DEFAULTS):
+        return flow
+    return replace(flow, inputs=tuple(replace(i, defaults=unescape_value(i.defaults)) if i.defaults is not None else i
+                                      for i in flow.inputs))
+
+
+def _default_problems(inputs: list[Input], target: KestraVersion) -> list[Problem]:
+    """Defaults no escape can carry through Kestra ``target``'s rendering unchanged."""
+    if not has(target, Feature.PEBBLE_IN_INPUT_DEFAULTS):
+        return []
+    return [Problem(f"the default of input {item.id!r} holds a '{{% raw %}}…{{% endraw %}}' block, which Kestra "
+                    f"{target} strips from every rendered value, so the notebook would not get the text as written",
+                    f"inputs.{item.id}", hint="write the text differently (e.g. split the tag), or pass it at run "
+                    "time as a parameter")
+            for item in inputs if any(unrepresentable(s) for s in strings_of(item.defaults))]
 
 
 def _triggers(header: Header) -> list[Trigger]:
@@ -225,6 +261,20 @@ _FIELD_ORIGINS = (("inputs", ("inputs",)), ("triggers", ("schedule", "after", "t
                   ("outputs", ("outputs",)), ("labels", ("labels",)), ("description", ("description",)))
 
 
+_INPUT_PATH = re.compile(r"^inputs\[(\d+)\]")
+
+
+def _locate(problem: Problem, header: Header, params: list[Parameter], params_cell: Cell | None) -> Problem:
+    """A problem of the finished flow, located where it most likely comes from: the parameter's line
+    for an input the header does not override, else the header line of its field."""
+    match = _INPUT_PATH.match(problem.path)
+    index = int(match.group(1)) if match else -1
+    if params_cell is not None and 0 <= index < len(params) and params[index].name not in header.inputs \
+            and "inputs" not in header.kestra:
+        return problem.located(cell=params_cell.index, line=params[index].line)
+    return problem.located(cell=header.cell, line=_header_line(problem.path, header))
+
+
 def _header_line(flow_path: str, header: Header) -> int | None:
     """The header line a problem of the finished flow most likely comes from (kestra: for raw keys)."""
     top = flow_path.split(".")[0].split("[")[0]
@@ -237,7 +287,7 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
     """Convert one notebook; ``load_step`` gives the notebooks its ``steps`` name (None if missing).
     Without ``render`` the flow is built and validated all the same, but its YAML text is not written
     (``text`` is None): for callers that need only the model and the pipeline."""
-    cell, _, problems = _find_cells(notebook)
+    cell, params_cell, problems = _find_cells(notebook)
     header, found = parse_header(cell, namespace_for(notebook.path, options)[0])
     params, param_problems = parameters_of(notebook)
     problems += found + [p for p in param_problems if p not in problems]
@@ -257,15 +307,19 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
     for key in sorted(set(header.kestra) & {"id", "namespace"}):
         build.problem(f"kestra.{key} cannot be set: it decides where the flow file lives", "kestra",
                       "set id: in the header; the namespace comes from the notebook's folder")
-    problems = [*identity.problems, *input_problems, *build.problems]
+    target = options.kestra
+    problems = [*identity.problems, *input_problems, *build.problems,
+                *(p.located(cell=params_cell.index if params_cell else None) for p in _default_problems(inputs, target))]
     if problems:
         return Conversion(notebook, tuple(problems), header=header, parameters=tuple(params))
-    document = {**flow_to_dict(flow), **header.kestra}
-    flow_found = flow_problems(document)
+    written = flow_to_dict(flow)  # defaults as written: what nbops run passes
+    document = {**_kestra_inputs(written, target), **header.kestra}  # what Kestra reads
+    flow_found = flow_problems(document, target=target)
     if flow_found:
-        located = tuple(p.located(cell=header.cell, line=_header_line(p.path, header)) for p in flow_found)
+        located = tuple(_locate(p, header, params, params_cell) for p in flow_found)
         return Conversion(notebook, located, header=header, parameters=tuple(params))
-    model = flow_from_dict(document) if header.kestra else flow  # raw keys may change what the model says
+    # raw keys may change what the model says; the model keeps the defaults as written
+    model = flow_from_dict({**written, **header.kestra}) if header.kestra else flow
     untagged = tuple((nb.path, cells) for nb in (notebook, *build.steps.values())
                      if (cells := nb.cells_needing_skip_tag()))
     return Conversion(notebook, (), document, model, flow_file(identity.namespace, identity.flow_id, options),

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from .model import Input, InputType
-from .rules import duration_seconds
+from .rules import INT_RANGE_HINT, JAVA_INT_MAX, JAVA_INT_MIN, duration_seconds, int_out_of_range
 
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
@@ -45,10 +45,15 @@ def _boolean(value: Any, text: bool) -> bool:
 
 def _integer(value: Any, text: bool) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if text and isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
-        return int(value)
-    raise BadValue("expected a whole number")
+        number = value
+    elif text and isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
+        number = int(value)
+    else:
+        raise BadValue("expected a whole number")
+    if int_out_of_range(number):  # Kestra's INT is a Java Integer (see core/rules.py)
+        raise BadValue(f"{number} is outside Kestra's INT range ({JAVA_INT_MIN}..{JAVA_INT_MAX}, a Java Integer); "
+                       f"{INT_RANGE_HINT}")
+    return number
 
 
 def _number(value: Any, text: bool) -> float:

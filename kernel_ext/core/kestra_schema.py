@@ -1,7 +1,8 @@
 """A JSON Schema (draft 7) of the Kestra flow core, as data.
 
 It covers what Kestra 0.21 through 2.0 accept for the flow itself, its inputs, triggers, retry,
-concurrency and the core/flowable tasks (kestra-reference.md §1). Tasks and triggers of plugins
+concurrency and the core/flowable tasks (kestra-reference.md §1); :func:`flow_schema` gives the one
+of a target version (input types that exist only from some version on are left out elsewhere). Tasks and triggers of plugins
 this table does not know get only the common checks (id, type, retry, timeout, ...), because
 their own properties are defined by plugins we cannot see offline.
 
@@ -10,7 +11,10 @@ id with a newline must be refused.
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+from .kestra_version import Feature, KestraVersion, has
 
 FLOW_ID = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*\Z"
 NAMESPACE = r"^[a-z0-9][a-z0-9._-]*\Z"
@@ -29,10 +33,22 @@ MESSAGES = {
     DURATION: "an ISO-8601 duration such as PT30M, PT1H or P1DT2H (no years, months or weeks)",
 }
 
-INPUT_TYPES = (
+INPUT_TYPES = (  # every supported version's; input_types(target) gives one version's
     "STRING", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME", "DURATION", "FILE",
     "JSON", "YAML", "URI", "EMAIL", "SECRET", "ARRAY", "SELECT", "MULTISELECT", "ENUM", "FORM",
 )
+_SINCE = {"BOOL": Feature.BOOL_INPUT}  # input types that exist only from some version on
+
+
+def type_feature(name: str) -> Feature | None:
+    """The version fact an input type name depends on (None: it exists on every supported version)."""
+    return _SINCE.get(name)
+
+
+def input_types(target: KestraVersion | None = None) -> tuple[str, ...]:
+    """The input type names Kestra ``target`` knows (None: those of any supported version)."""
+    return tuple(t for t in INPUT_TYPES if target is None or t not in _SINCE or has(target, _SINCE[t]))
+
 STATES = (
     "CREATED", "RUNNING", "PAUSED", "RESTARTED", "KILLING", "SUCCESS", "WARNING", "FAILED",
     "KILLED", "CANCELLED", "QUEUED", "RETRYING", "RETRIED", "SKIPPED", "BREAKPOINT", "RESUBMITTED",
@@ -152,54 +168,76 @@ TRIGGERS: dict[str, dict[str, Any]] = {
                                "__required__": ("key",)},
 }
 
-INPUT_COMMON = {
-    "id": {"type": "string", "pattern": INPUT_ID}, "name": {"type": "string", "pattern": INPUT_ID},
-    "type": {"enum": list(INPUT_TYPES)}, "description": _str,
-    "displayName": {"type": "string", "maxLength": 64}, "required": _bool, "defaults": _any,
-    "prefill": _any, "dependsOn": _obj({"inputs": _str_list, "condition": _str}),
-}
+
+def _input_common(types: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "id": {"type": "string", "pattern": INPUT_ID}, "name": {"type": "string", "pattern": INPUT_ID},
+        "type": {"enum": list(types)}, "description": _str,
+        "displayName": {"type": "string", "maxLength": 64}, "required": _bool, "defaults": _any,
+        "prefill": _any, "dependsOn": _obj({"inputs": _str_list, "condition": _str}),
+    }
+
+
 _VALUES = {"type": "array", "items": {"type": ["string", "number", "boolean"]}}
 _INT = {"type": "integer"}
 _NUMBER = {"type": "number"}
 _BOUNDS = {"after": _str, "before": _str}
-INPUTS: dict[str, dict[str, Any]] = {
-    "STRING": {"validator": _str}, "SECRET": {"validator": _str}, "INT": {"min": _INT, "max": _INT},
-    "FLOAT": {"min": _NUMBER, "max": _NUMBER}, "DATETIME": _BOUNDS, "DATE": _BOUNDS, "TIME": _BOUNDS,
-    "DURATION": {"min": _duration, "max": _duration}, "FILE": {"extension": _str},
-    "ARRAY": {"itemType": {"enum": list(INPUT_TYPES)}, "__required__": ("itemType",)},
-    "SELECT": {"values": _VALUES, "expression": _str, "allowCustomValue": _bool, "isRadio": _bool},
-    "MULTISELECT": {"values": _VALUES, "options": _VALUES, "expression": _str,
-                    "itemType": {"enum": list(INPUT_TYPES)}, "allowCustomValue": _bool},
-    "ENUM": {"values": _VALUES, "__required__": ("values",)},
-    "FORM": {"inputs": {"type": "array", "items": {"$ref": "#/definitions/input"}}},
-    **{name: {} for name in ("BOOLEAN", "BOOL", "JSON", "YAML", "URI", "EMAIL")},
-}
 
-FLOW_SCHEMA: dict[str, Any] = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "definitions": {
-        "task": _dispatch(TASKS, TASK_COMMON, ("id", "type")),
-        "trigger": _dispatch(TRIGGERS, TRIGGER_COMMON, ("id", "type")),
-        "input": {**_dispatch(INPUTS, INPUT_COMMON, ("type",)), "anyOf": [{"required": ["id"]}, {"required": ["name"]}]},
-        "retry": RETRY,
-    },
-    **_obj({
-        "id": {"type": "string", "pattern": FLOW_ID, "maxLength": 100},
-        "namespace": {"type": "string", "pattern": NAMESPACE, "maxLength": 150},
-        "revision": {"type": "integer", "minimum": 1}, "description": _str,
-        "labels": {"anyOf": [{"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
-                             {"type": "array", "items": _obj({"key": _str, "value": _str}, ("key", "value"))}]},
-        "inputs": {"type": "array", "items": {"$ref": "#/definitions/input"}},
-        "variables": _map, "tasks": _TASKS_NONEMPTY, "errors": _TASKS, "finally": _TASKS,
-        "afterExecution": _TASKS, "triggers": {"type": "array", "items": {"$ref": "#/definitions/trigger"}},
-        "outputs": {"type": "array", "items": _obj({
-            "id": {"type": "string", "pattern": INPUT_ID}, "type": {"enum": list(INPUT_TYPES)},
-            "value": _any, "description": _str, "displayName": _str, "required": _bool}, ("id", "type", "value"))},
-        "pluginDefaults": {"type": "array", "items": _obj({"type": _str, "forced": _bool, "values": _map}, ("type",))},
-        "taskDefaults": {"type": "array", "items": _obj({"type": _str, "forced": _bool, "values": _map}, ("type",))},
-        "concurrency": _obj({"limit": {"type": "integer", "minimum": 1},
-                             "behavior": {"enum": ["QUEUE", "CANCEL", "FAIL"]}}, ("limit",)),
-        "retry": {"$ref": "#/definitions/retry"}, "sla": {"type": "array"}, "disabled": _bool, "deleted": _bool,
-        "listeners": {"type": "array"}, "checks": {"type": "array"}, "workerSelector": _any,
-    }, ("id", "namespace", "tasks")),
-}
+
+def _inputs(types: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    kinds: dict[str, dict[str, Any]] = {
+        "STRING": {"validator": _str}, "SECRET": {"validator": _str}, "INT": {"min": _INT, "max": _INT},
+        "FLOAT": {"min": _NUMBER, "max": _NUMBER}, "DATETIME": _BOUNDS, "DATE": _BOUNDS, "TIME": _BOUNDS,
+        "DURATION": {"min": _duration, "max": _duration}, "FILE": {"extension": _str},
+        "ARRAY": {"itemType": {"enum": list(types)}, "__required__": ("itemType",)},
+        "SELECT": {"values": _VALUES, "expression": _str, "allowCustomValue": _bool, "isRadio": _bool},
+        "MULTISELECT": {"values": _VALUES, "options": _VALUES, "expression": _str,
+                        "itemType": {"enum": list(types)}, "allowCustomValue": _bool},
+        "ENUM": {"values": _VALUES, "__required__": ("values",)},
+        "FORM": {"inputs": {"type": "array", "items": {"$ref": "#/definitions/input"}}},
+        **{name: {} for name in ("BOOLEAN", "BOOL", "JSON", "YAML", "URI", "EMAIL")},
+    }
+    return {name: extra for name, extra in kinds.items() if name in types}
+
+
+INPUT_COMMON = _input_common(INPUT_TYPES)
+INPUTS = _inputs(INPUT_TYPES)
+
+
+@cache
+def flow_schema(target: KestraVersion | None = None) -> dict[str, Any]:
+    """The flow schema for Kestra ``target`` (None: what any supported version accepts)."""
+    types = input_types(target)
+    type_enum = {"enum": list(types)}
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "definitions": {
+            "task": _dispatch(TASKS, TASK_COMMON, ("id", "type")),
+            "trigger": _dispatch(TRIGGERS, TRIGGER_COMMON, ("id", "type")),
+            "input": {**_dispatch(_inputs(types), _input_common(types), ("type",)),
+                      "anyOf": [{"required": ["id"]}, {"required": ["name"]}]},
+            "retry": RETRY,
+        },
+        **_obj({
+            "id": {"type": "string", "pattern": FLOW_ID, "maxLength": 100},
+            "namespace": {"type": "string", "pattern": NAMESPACE, "maxLength": 150},
+            "revision": {"type": "integer", "minimum": 1}, "description": _str,
+            "labels": {"anyOf": [{"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+                                 {"type": "array", "items": _obj({"key": _str, "value": _str}, ("key", "value"))}]},
+            "inputs": {"type": "array", "items": {"$ref": "#/definitions/input"}},
+            "variables": _map, "tasks": _TASKS_NONEMPTY, "errors": _TASKS, "finally": _TASKS,
+            "afterExecution": _TASKS, "triggers": {"type": "array", "items": {"$ref": "#/definitions/trigger"}},
+            "outputs": {"type": "array", "items": _obj({
+                "id": {"type": "string", "pattern": INPUT_ID}, "type": type_enum,
+                "value": _any, "description": _str, "displayName": _str, "required": _bool}, ("id", "type", "value"))},
+            "pluginDefaults": {"type": "array", "items": _obj({"type": _str, "forced": _bool, "values": _map}, ("type",))},
+            "taskDefaults": {"type": "array", "items": _obj({"type": _str, "forced": _bool, "values": _map}, ("type",))},
+            "concurrency": _obj({"limit": {"type": "integer", "minimum": 1},
+                                 "behavior": {"enum": ["QUEUE", "CANCEL", "FAIL"]}}, ("limit",)),
+            "retry": {"$ref": "#/definitions/retry"}, "sla": {"type": "array"}, "disabled": _bool, "deleted": _bool,
+            "listeners": {"type": "array"}, "checks": {"type": "array"}, "workerSelector": _any,
+        }, ("id", "namespace", "tasks")),
+    }
+
+
+FLOW_SCHEMA = flow_schema()

@@ -67,19 +67,26 @@ def _v(text: str) -> KestraVersion:
 
 FACTS: tuple[Fact, ...] = (
     Fact(Feature.STDERR_MAKES_WARNING, None, _v("0.23"),
-         "a script task that exits 0 but wrote to stderr ends WARNING (warningOnStdErr, default true); "
-         "from 0.23 the property is gone and the exit code alone decides",
-         "kestra-io/kestra 0.21 script/.../exec/AbstractExecScript.java (warningOnStdErr), "
-         "ScriptOutput.java; kestra-io/plugin-scripts issue #233"),
+         "a script task that exits 0 but wrote to stderr ends WARNING (warningOnStdErr, default true); from 0.23 "
+         "the exit code alone decides and warningOnStdErr is deprecated and ignored. nbops emits "
+         "warningOnStdErr: false where it is still in force",
+         "kestra-io/kestra@58c1ca2d (0.21) script/src/main/java/io/kestra/plugin/scripts/exec/"
+         "AbstractExecScript.java:76 and exec/scripts/models/ScriptOutput.java:49; removed by kestra-io/kestra "
+         "PR #8321 (ScriptOutput without finalState) and kestra-io/plugin-scripts@9220b015 (v0.23.0); "
+         "kestra.io/docs/migration-guide/v0.23.0/script-warnings"),
     Fact(Feature.BOOL_INPUT, _v("0.23"), None, "the BOOL input type exists (BOOLEAN works on every version)",
-         "kestra-io/kestra models/flows/input/BoolInput.java @ 3ee0ae8a"),
+         "kestra-io/kestra models/flows/input/BoolInput.java @ 3ee0ae8a; 0.23 breaking changes "
+         "(kestra-io/kestra issues #8091, #8225: BOOLEAN deprecated in favour of BOOL)"),
     Fact(Feature.TENANT_IN_API_PATHS, _v("0.22"), None, "API paths carry a tenant: /api/v1/{tenant}/... (main)",
          "kestra.io/docs/how-to-guides/api; 0.21 FlowController.java serves /api/v1/flows"),
     Fact(Feature.RESERVED_FLOW_IDS, _v("1.0"), None,
          "flow ids pause, resume, force-run, change-status, kill, executions, search, source, disable, enable "
          "are reserved", "kestra.io/docs/migration-guide/0.0/reserved-flow-ids"),
     Fact(Feature.PEBBLE_IN_INPUT_DEFAULTS, _v("1.0"), None,
-         "input defaults are rendered as Pebble expressions (dynamic defaults)",
+         "input defaults are rendered as Pebble expressions (dynamic defaults); nbops escapes the Pebble "
+         "delimiters of the defaults it generates, so the notebook gets the text as written",
+         "kestra-io/kestra core/.../models/flows/Input.java (Property<T> defaults) and runners/FlowInputOutput.java "
+         "resolveDefaultValue (1.x); 0.21 uses the value as is (FlowInputOutput.java:238 @ 58c1ca2d); "
          "kestra.io/blogs/release-1-0 (Dynamic Defaults for Flow Inputs); kestra-io/kestra issues #7972, #9762"),
     Fact(Feature.FOREACH_REMOVED, _v("2.0"), None, "ForEach and ForEachItem are removed (Loop replaces them)",
          "kestra.io/docs/migration-guide/v2.0.0/foreach-loop; kestra-io/kestra core/.../flow/Loop.java @ d4be33f7"),
@@ -88,6 +95,11 @@ FACTS: tuple[Fact, ...] = (
          "kestra-io/plugin-git @ 31ef79c1 (built against Kestra 2.0.0-rc9)"),
 )
 _BY_FEATURE = {fact.feature: fact for fact in FACTS}
+
+
+def fact(feature: Feature) -> Fact:
+    """The sourced fact behind ``feature``."""
+    return _BY_FEATURE[feature]
 
 
 def has(target: KestraVersion, feature: Feature) -> bool:

@@ -1,7 +1,9 @@
 """Kestra's semantic flow rules (FlowValidator and friends), over the plain YAML document.
 
 Each rule is a generator of findings ``(path, message, hint)``; it skips parts whose structure is
-wrong, since the schema check already reports those. Sources: kestra-reference.md §1.
+wrong, since the schema check already reports those. Rules that hold only on some Kestra versions
+apply only when the target version has their :class:`Feature` (see :data:`VERSIONED`). Sources:
+kestra-reference.md §1, and each version fact's own in core/kestra_version.py.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from .kestra_version import DEFAULT, Feature, KestraVersion, has
 from .yamlsafe import Path, format_path
 
 Finding = tuple[Path, str, str | None]
@@ -21,6 +24,15 @@ SCHEDULE = "io.kestra.plugin.core.trigger.Schedule"
 FLOW_TRIGGER = "io.kestra.plugin.core.trigger.Flow"
 SUBFLOW = "io.kestra.plugin.core.flow.Subflow"
 SWITCH = "io.kestra.plugin.core.flow.Switch"
+FOREACH_TYPES = frozenset(f"{package}.{name}" for package in ("io.kestra.plugin.core.flow", "io.kestra.core.tasks.flows")
+                          for name in ("ForEach", "ForEachItem"))
+# An INT input is a java.lang.Integer on every supported version: kestra-io/kestra@58c1ca2d
+# core/src/main/java/io/kestra/core/models/flows/input/IntInput.java (Input<Integer>, Integer min/max) and
+# runners/FlowInputOutput.java:411 (Integer.valueOf); the same in 1.x (FlowInputOutput.resolveDefaultValue
+# reads defaults as Integer.class). A value outside this range is refused.
+JAVA_INT_MIN, JAVA_INT_MAX = -(2 ** 31), 2 ** 31 - 1
+INT_RANGE_HINT = ("use type STRING and int() it in the notebook, or FLOAT if an approximate value will do "
+                  "(a FLOAT input is a Java float)")
 _TASK_LIST_KEYS = ("tasks", "errors", "finally", "afterExecution", "then", "else", "defaults")
 _DURATION = re.compile(r"^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?\Z")
 _OFFSET = re.compile(r"^(Z|UTC|GMT|[+-]\d{2}(:?\d{2})?)\Z")
@@ -106,6 +118,39 @@ def reserved_id(flow: dict[str, Any]) -> Iterator[Finding]:
         yield ("id",), f"{flow['id']!r} is reserved by Kestra since 1.0", "choose another flow id"
 
 
+def foreach_removed(flow: dict[str, Any]) -> Iterator[Finding]:
+    for path, task in iter_tasks(flow):
+        if task.get("type") in FOREACH_TYPES:
+            yield path + ("type",), f"{task['type'].rsplit('.', 1)[1]} was removed in Kestra 2.0", \
+                "use io.kestra.plugin.core.flow.Loop (values, concurrencyLimit; {{ item.value }})"
+
+
+def int_out_of_range(value: Any) -> bool:
+    """Whether ``value`` is a whole number a Kestra INT (a Java Integer) cannot hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and not JAVA_INT_MIN <= value <= JAVA_INT_MAX
+
+
+def _int_problem(name: Any, what: str, value: int) -> tuple[str, str]:
+    message = (f"input {name!r}: {what} {value} is outside Kestra's INT range ({JAVA_INT_MIN}..{JAVA_INT_MAX}, "
+               "a Java Integer), so Kestra would refuse it")
+    return message, INT_RANGE_HINT
+
+
+def int_ranges(flow: dict[str, Any]) -> Iterator[Finding]:
+    for index, item in _items(flow, "inputs"):
+        path: Path = ("inputs", index)
+        name = _input_id(item)
+        if item.get("type") == "INT":
+            for key in ("defaults", "min", "max"):
+                if int_out_of_range(item.get(key)):
+                    yield (path + (key,), *_int_problem(name, "default" if key == "defaults" else key, item[key]))
+        defaults = item.get("defaults")
+        if item.get("type") in ("ARRAY", "MULTISELECT") and item.get("itemType") == "INT" and isinstance(defaults, list):
+            for j, value in enumerate(defaults):
+                if int_out_of_range(value):
+                    yield (path + ("defaults", j), *_int_problem(name, f"default item {j}", value))
+
+
 def unique_ids(flow: dict[str, Any]) -> Iterator[Finding]:
     groups: list[tuple[str, list[tuple[Path, Any]]]] = [
         ("task id", [(p + ("id",), t.get("id")) for p, t in iter_tasks(flow)]),
@@ -182,8 +227,6 @@ def _depends_cycles(flow: dict[str, Any]) -> Iterator[Finding]:
 
 
 def schedules(flow: dict[str, Any]) -> Iterator[Finding]:
-    required = [(_input_id(i), i) for _, i in _items(flow, "inputs")
-                if i.get("required", True) is not False and "defaults" not in i]
     for index, trigger in _items(flow, "triggers"):
         if trigger.get("type") != SCHEDULE:
             continue
@@ -194,12 +237,34 @@ def schedules(flow: dict[str, Any]) -> Iterator[Finding]:
         zone = trigger.get("timezone")
         if isinstance(zone, str) and (problem := timezone_problem(zone)):
             yield path + ("timezone",), problem, None
+
+
+# Triggers that start executions with only the inputs named in their own ``inputs`` (plus the flow's
+# defaults): a required input with no default makes each such execution fail. Kestra refuses a Schedule
+# trigger in that case (tests invalids/scheduled-missing-inputs-defaults*.yaml @ 8189312c); a Flow
+# trigger passes no inputs unless configured (kestra-io/kestra@58c1ca2d plugin/core/trigger/Flow.java:255-263),
+# so its execution fails the same way: on 0.21 the task's {{ inputs.x }} cannot be rendered (strict
+# variables), on 1.x input resolution reports the missing required input.
+_STARTERS = {SCHEDULE: "Schedule", FLOW_TRIGGER: "Flow"}
+
+
+def triggered_inputs(flow: dict[str, Any]) -> Iterator[Finding]:
+    required = [_input_id(i) for _, i in _items(flow, "inputs")
+                if i.get("required", True) is not False and "defaults" not in i]
+    for index, trigger in _items(flow, "triggers"):
+        kind = _STARTERS.get(str(trigger.get("type")))
+        if kind is None:
+            continue
         raw_inputs = trigger.get("inputs")
         given = raw_inputs if isinstance(raw_inputs, dict) else {}
-        for name, _ in required:
+        for name in required:
             if name not in given:
-                yield path, (f"the flow has a Schedule trigger but required input {name!r} has no defaults"), \
-                    f"give input {name!r} defaults, make it required: false, or set it in the trigger's inputs"
+                yield ("triggers", index), \
+                    (f"the flow has a {kind} trigger but required input {name!r} has no defaults, so the "
+                     "executions it starts would fail"), \
+                    (f"give input {name!r} defaults (in a notebook: a value in the parameters cell), make it "
+                     "optional (required: false; in a notebook: Optional[...] or a None value), or set it in the "
+                     "trigger's inputs")
 
 
 def retries(flow: dict[str, Any]) -> Iterator[Finding]:
@@ -255,9 +320,16 @@ def expressions(flow: dict[str, Any]) -> Iterator[Finding]:
                 f"use {kind}['{name.split('.')[0]}'] or an id without '-'"
 
 
-RULES: tuple[Rule, ...] = (reserved_id, unique_ids, labels, inputs, schedules, retries, tasks, preconditions,
-                           expressions)
+RULES: tuple[Rule, ...] = (unique_ids, labels, inputs, int_ranges, schedules, triggered_inputs, retries, tasks,
+                           preconditions, expressions)
+# rules that apply only where the target version has the feature
+VERSIONED: tuple[tuple[Feature, Rule], ...] = ((Feature.RESERVED_FLOW_IDS, reserved_id),
+                                               (Feature.FOREACH_REMOVED, foreach_removed))
 
 
-def semantic_findings(flow: dict[str, Any]) -> list[Finding]:
-    return [finding for rule in RULES for finding in rule(flow)]
+def rules_for(target: KestraVersion) -> tuple[Rule, ...]:
+    return RULES + tuple(rule for feature, rule in VERSIONED if has(target, feature))
+
+
+def semantic_findings(flow: dict[str, Any], target: KestraVersion = DEFAULT) -> list[Finding]:
+    return [finding for rule in rules_for(target) for finding in rule(flow)]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from .kestra_version import Feature, KestraVersion, has
 from .model import Retry, Task, frozen_map
 from .options import Options
 from .pipeline import Pipeline, PipelineStep
@@ -50,6 +52,20 @@ def output_file_ref(task_id: str, file: str) -> str:
     return f"{{{{ outputs.{task_id}.outputFiles['{file}'] }}}}"
 
 
+def stderr_properties(target: KestraVersion) -> dict[str, Any]:
+    """What keeps stderr from deciding the task's state on ``target``.
+
+    Before Kestra 0.23 a script task that exits 0 but wrote to stderr ends WARNING
+    (``warningOnStdErr`` defaults to true: kestra-io/kestra@58c1ca2d script/.../exec/AbstractExecScript.java:76,
+    exec/scripts/models/ScriptOutput.java:49), and ipykernel writes to stderr at every kernel start, so
+    the task (and the Flow trigger of an ``after:`` flow waiting for SUCCESS) would never succeed. From
+    0.23 the exit code alone decides and the property is deprecated and ignored (kestra-io/kestra PR
+    #8321, kestra-io/plugin-scripts@9220b015, docs migration-guide/v0.23.0/script-warnings), so it is
+    left out. Either way a failing cell still fails the task: papermill exits non-zero and a non-zero
+    exit is FAILED on every version."""
+    return {"warningOnStdErr": False} if has(target, Feature.STDERR_MAKES_WARNING) else {}
+
+
 def notebook_task(task_id: str, notebook: str, params: Mapping[str, str], options: Options, *, image: str | None,
                   requirements: Sequence[str], retry: Retry | None, timeout: str | None,
                   files: Sequence[str] = (), upstream_files: Mapping[str, str] | None = None,
@@ -67,6 +83,7 @@ def notebook_task(task_id: str, notebook: str, params: Mapping[str, str], option
         "inputFiles": dict(sorted(input_files.items())),
         "beforeCommands": [f"pip install --quiet --requirement {REQUIREMENTS_FILE}"],
         "commands": [papermill_command(notebook, output, options.kernel, bool(params))],
+        **stderr_properties(options.kestra),
         "outputFiles": [output, *produces],
     }
     return Task(task_id, COMMANDS, frozen_map(properties), retry=retry, timeout=timeout)

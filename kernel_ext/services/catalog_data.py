@@ -81,7 +81,7 @@ def _hand_written(project: Project) -> list[CatalogFlow]:
             continue
         if generated_source(text) is not None:
             continue
-        data, problems = parse_flow_text(text)
+        data, problems = parse_flow_text(text, target=project.options.kestra)
         if problems:
             found.append(_broken(project, name, tuple(problems), data, text))
         else:

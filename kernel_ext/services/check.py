@@ -47,6 +47,7 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     notebooks: int = 0
     flows: int = 0
+    kestra_version: str = ""  # the Kestra version the flows were checked for
 
     @property
     def exit_code(self) -> ExitCode:
@@ -59,7 +60,7 @@ def _diff(old: str, new: str, path: str) -> str:
 
 
 def check(project: Project) -> CheckReport:
-    report = CheckReport()
+    report = CheckReport(kestra_version=str(project.options.kestra))
     expected: dict[str, str] = {}  # flow file → its text
     owners: dict[str, str] = {}  # flow file → the notebook it must come from
     conversions = convert_all(project, lean=True)
@@ -119,7 +120,7 @@ def _check_flow_files(project: Project, expected: dict[str, str], owners: dict[s
                 f"generated from {source}, which no longer produces this flow",
                 hint="delete the file, or restore the notebook"),)))
         elif source is None:
-            _, problems = parse_flow_text(text)
+            _, problems = parse_flow_text(text, target=project.options.kestra)
             if problems:
                 report.findings.append(Finding(Failure.INVALID, name, tuple(problems)))
     for name in sorted(set(expected) - present):

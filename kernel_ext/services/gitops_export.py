@@ -35,7 +35,7 @@ def plan_gitops_flows(project: Project, conversions: list[Conversion], url: str,
     taken = {c.flow_path for c in conversions if c.ok}
     for namespace in sorted({c.namespace for c in conversions if c.ok}):
         document = gitops_flow(namespace, url, branch, project.options, credentials=credential_kind(url))
-        problems = flow_problems(document)
+        problems = flow_problems(document, target=project.options.kestra)
         if problems:
             raise FlowError(f"gitops flow of {namespace}", problems)
         relative = flow_file(namespace, GITOPS_FLOW_ID, project.options)

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 from ..adapters.files import MAX_FLOW_BYTES, read_text
 from ..adapters.notebooks import write_new_notebook
 from ..adapters.project import Project
-from ..core.convert import snake_case
+from ..core.convert import as_written, snake_case
 from ..core.mapping import flow_from_dict
 from ..core.notebook_template import flow_cells, template_cells
 from ..core.flow_validation import parse_flow_text
@@ -40,10 +40,11 @@ def new_from_flow(project: Project, flow_file: Path, name: str | None = None) ->
     """A notebook whose header and parameters cell reproduce the flow's id, inputs and triggers.
     Returns the path and a note when the notebook's folder gives another namespace."""
     display = str(flow_file)
-    data, problems = parse_flow_text(read_text(flow_file, MAX_FLOW_BYTES, display))
+    data, problems = parse_flow_text(read_text(flow_file, MAX_FLOW_BYTES, display),
+                                     target=project.options.kestra)
     if problems:
         raise FlowError(display, problems)
-    flow = flow_from_dict(data)
+    flow = as_written(flow_from_dict(data), project.options.kestra)  # escaped defaults back to their text
     root = project.options.namespace
     inside = flow.namespace == root or flow.namespace.startswith(root + ".")
     child = flow.namespace[len(root):].lstrip(".") if inside else None

@@ -42,7 +42,7 @@ def validate_files(project: Project, paths: list[Path] | None = None) -> list[Fi
     for path in flow_files(project, paths):
         name = _display(project, path)
         try:
-            _, problems = parse_flow_text(read_text(path, MAX_FLOW_BYTES, name))
+            _, problems = parse_flow_text(read_text(path, MAX_FLOW_BYTES, name), target=project.options.kestra)
         except NbopsError as exc:
             problems = [Problem(exc.message, hint=exc.hint)]
         results.append(FileResult(name, tuple(problems)))

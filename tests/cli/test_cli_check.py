@@ -28,7 +28,7 @@ def exported(repo: Repo) -> Repo:
 def test_clean_repository_passes(repo: Repo) -> None:
     exported(repo)
     result = repo.cli("check")
-    assert result.code == 0 and "check: 1 notebooks, 1 flow files: ok" in result.out
+    assert result.code == 0 and "check: 1 notebooks, 1 flow files, for Kestra 1.3: ok" in result.out
 
 
 def test_drift_is_reported_with_a_diff(repo: Repo) -> None:
@@ -94,7 +94,7 @@ def test_hand_written_flows_are_first_class(repo: Repo) -> None:
 def test_check_json_is_machine_readable(repo: Repo) -> None:
     exported(repo)
     data = json.loads(repo.cli("check", "--json").out)
-    assert data == {"ok": True, "exit_code": 0, "notebooks": 1, "flows": 1, "findings": []}
+    assert data == {"ok": True, "exit_code": 0, "notebooks": 1, "flows": 1, "kestra_version": "1.3", "findings": []}
 
 
 def test_validate_any_kestra_yaml(repo: Repo, tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_validate_any_kestra_yaml(repo: Repo, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\nnamespace: Bad\ntasks:\n  - id: a.b\n    type: io.kestra.plugin.core.log.Log\n")
     result = repo.cli("validate", str(good), str(bad))
-    assert result.code == 3 and "1 valid, 1 invalid" in result.out
+    assert result.code == 3 and "1 valid, 1 invalid, for Kestra 1.3" in result.out
     assert "bad.yaml (line 2): namespace:" in result.out
     assert "bad.yaml (line 4): tasks[0].id:" in result.out
     assert "bad.yaml (line 4): tasks[0]: missing required key 'message'" in result.out
@@ -114,7 +114,7 @@ def test_validate_any_kestra_yaml(repo: Repo, tmp_path: Path) -> None:
 def test_validate_defaults_to_the_flows_folder(repo: Repo) -> None:
     exported(repo)
     result = repo.cli("validate")
-    assert result.code == 0 and "1 valid, 0 invalid" in result.out
+    assert result.code == 0 and "1 valid, 0 invalid, for Kestra 1.3" in result.out
 
 
 def test_new_notebook_from_the_template_exports_and_checks(repo: Repo) -> None:

@@ -18,6 +18,7 @@ from kernel_ext.core.input_types import (
 from kernel_ext.core.model import Input, InputType
 from kernel_ext.core.parameters_cell import parse_parameters
 from kernel_ext.core.param_values import TextValue, coerce_value
+from kernel_ext.core.rules import JAVA_INT_MAX, JAVA_INT_MIN
 from kernel_ext.core.notebook_template import parameters_source
 
 _T = InputType
@@ -27,7 +28,7 @@ _json = st.recursive(st.one_of(st.booleans(), st.integers(), _floats, st.text(ma
                                                                                   max_size=3), max_leaves=8)
 # what the notebook receives, per type (text types hold any text)
 _SCALARS: dict[InputType, st.SearchStrategy[Any]] = {
-    _T.INT: st.integers(), _T.FLOAT: _floats, _T.BOOLEAN: st.booleans(), _T.BOOL: st.booleans(),
+    _T.INT: st.integers(JAVA_INT_MIN, JAVA_INT_MAX), _T.FLOAT: _floats, _T.BOOLEAN: st.booleans(), _T.BOOL: st.booleans(),
     _T.DATETIME: st.datetimes().map(lambda d: d.isoformat()), _T.DATE: st.dates().map(lambda d: d.isoformat()),
     _T.TIME: st.times().map(lambda t: t.isoformat()), _T.DURATION: st.integers(1, 10**6).map(lambda n: f"PT{n}S"),
     _T.JSON: _json,
