@@ -47,6 +47,7 @@ class Conversion:
     namespace: str = ""
     flow_id: str = ""
     pipeline: Pipeline | None = None  # what runs, fed by what: the tasks were made from it
+    requirements: tuple[str, ...] = ()  # what its tasks install (what `nbops image` bakes in with install = "image")
 
     @property
     def ok(self) -> bool:
@@ -277,4 +278,5 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
                      if (cells := nb.cells_needing_skip_tag()))
     return Conversion(notebook, (), document, model, flow_file(identity.namespace, identity.flow_id, options),
                       render_flow(document, notebook.path) if render else None, untagged, header, tuple(params),
-                      namespace=model.namespace, flow_id=model.id, pipeline=pipeline)
+                      namespace=model.namespace, flow_id=model.id, pipeline=pipeline,
+                      requirements=tuple(build.requirements))
