@@ -18,7 +18,7 @@ class Options:
     flows: str = "_flows"  # folder of Kestra flows (SyncFlows' gitDirectory)
     image: str = "python:3.12-slim"  # containerImage of generated tasks
     kernel: str = "python3"  # kernel papermill starts, locally and in Kestra
-    requirements: tuple[str, ...] = ()  # installed before each notebook task, after papermill and ipykernel
+    requirements: tuple[str, ...] = ()  # installed before each notebook task, after nbops' pins (core/requirements.py)
     gitops_schedule: str = "*/15 * * * *"  # how often the generated gitops_sync flows pull from Git
     strip_outputs: bool = True  # commit notebooks without outputs and execution counts
     author: str = ""  # "Name <email>" for nbops commit; empty: Git's own user settings

@@ -35,7 +35,10 @@ def image_folder(project: Project, out: str | None) -> str:
     """The repository-relative folder the image folders go in (default ``images``)."""
     relative = PurePosixPath(out or DEFAULT_FOLDER)
     if relative.is_absolute():
-        relative = PurePosixPath(project.relative(Path(relative)))
+        try:
+            relative = PurePosixPath(project.relative(Path(relative)))
+        except NbopsError:
+            raise ConfigError("--out must be a folder inside the repository", file=str(out)) from None
     if ".." in relative.parts or str(relative) in ("", "."):
         raise ConfigError("--out must be a folder inside the repository", file=str(out),
                           hint=f"e.g. --out {DEFAULT_FOLDER}")

@@ -279,10 +279,11 @@ def test_nbops_image_reports_in_json_and_keeps_folders_whose_flows_are_gone(repo
     assert (repo.root / "images" / "acme.data.ingest" / "Dockerfile").is_file()
 
 
-@pytest.mark.parametrize("out", ["notebooks/images", "_flows", "../elsewhere"])
+@pytest.mark.parametrize("out", ["notebooks/images", "_flows", "../elsewhere", "/tmp/elsewhere", "."])
 def test_nbops_image_writes_only_beside_the_notebooks_and_flows(repo: Repo, out: str) -> None:
     image_repo(repo)
-    assert repo.cli("image", "--out", out).code == 2
+    result = repo.cli("image", "--out", out)
+    assert result.code == 2 and "--out must" in result.err and repo.files("images") == {}
 
 
 @pytest.mark.network
