@@ -69,7 +69,7 @@ def resolve(requirements: Sequence[str], constraints: Sequence[str] = (), *,
             command += ["--target", str(folder / "target"), "--only-binary=:all:", "--implementation", "cp",
                         "--python-version", python_version, *(f"--platform={p}" for p in IMAGE_PLATFORMS)]
         env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+        done = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, f"pip could not resolve {list(requirements)}:\n{done.stderr[-4000:]}"
     report = json.loads(done.stdout)
     return {_canonical(item["metadata"]["name"]): item["metadata"]["version"] for item in report["install"]}

@@ -7,7 +7,6 @@ from typing import Any
 from ..errors import ConfigError
 from .kestra_version import DEFAULT, KestraVersion, version
 
-
 INSTALL_MODES = ("pip", "image")
 
 

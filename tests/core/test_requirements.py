@@ -6,13 +6,20 @@ import tomllib
 from importlib.metadata import version
 
 import pytest
+from conftest import ROOT
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from conftest import ROOT
-from kernel_ext.core.requirements import (RUNNER_PINS, constraint_lines, flow_requirements, image_python_problem,
-                                          requirement_conflicts, runner_requirements, unpinned)
+from kernel_ext.core.requirements import (
+    RUNNER_PINS,
+    constraint_lines,
+    flow_requirements,
+    image_python_problem,
+    requirement_conflicts,
+    runner_requirements,
+    unpinned,
+)
 
 
 def pinned() -> dict[str, str]:
@@ -134,8 +141,9 @@ def test_the_pins_resolve_against_the_package_index() -> None:
 def test_the_pins_resolve_from_wheels_for_the_default_images_python() -> None:
     """The default ``image`` is python:3.12-slim: every pin and dependency has a wheel for CPython
     3.12 on manylinux x86_64 (no compiler needed in the task's container)."""
-    from kernel_ext.core.options import Options
     from pip_index import resolve
+
+    from kernel_ext.core.options import Options
 
     assert Options().image == "python:3.12-slim"
     installed = resolve(RUNNER_PINS, python_version="3.12")
