@@ -97,12 +97,13 @@ def install_files(requirements: Sequence[str], options: Options) -> dict[str, st
 
 def install_commands(options: Options) -> list[str]:
     """The ``beforeCommands`` that install the requirements in the task's container at run time;
-    none with ``install = "image"``. pip's notices (a newer pip, running as root) are silenced:
-    they are not the notebook's business."""
+    none with ``install = "image"``. pip's notices (a newer pip, running as root) need no flags:
+    the Python Commands task sets ``PIP_ROOT_USER_ACTION=ignore`` and
+    ``PIP_DISABLE_PIP_VERSION_CHECK=1`` itself since plugin-scripts 0.15 (kestra-io/plugin-scripts@f1982b24
+    plugin-script-python/src/main/java/io/kestra/plugin/scripts/python/Commands.java:336-337)."""
     if options.install == "image":
         return []
-    words = ["pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore",
-             "--requirement", REQUIREMENTS_FILE]
+    words = ["pip", "install", "--quiet", "--requirement", REQUIREMENTS_FILE]
     if options.constraint_lines:
         words += ["--constraint", CONSTRAINTS_FILE]
     return [shlex.join(words)]

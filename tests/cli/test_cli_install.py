@@ -30,8 +30,7 @@ def test_every_task_installs_the_pinned_runner_with_pip(repo: Repo) -> None:
     assert repo.cli("export").code == 0
     task = task_of(repo, "report.yml")
     assert task["inputFiles"]["requirements.txt"] == PIN_LINES + "pandas>=2\n"
-    assert task["beforeCommands"] == [("pip install --quiet --disable-pip-version-check --root-user-action=ignore "
-                                       "--requirement requirements.txt")]
+    assert task["beforeCommands"] == ["pip install --quiet --requirement requirements.txt"]
     assert "constraints.txt" not in task["inputFiles"] and task["containerImage"] == "python:3.12-slim"
 
 
