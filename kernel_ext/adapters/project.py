@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from ..core.kestra_schema import NAMESPACE
 from ..core.options import Options
-from ..errors import ConfigError, ConflictError
+from ..core.requirements import constraint_lines
+from ..errors import ConfigError, ConflictError, NbopsError
+from .files import read_text
 
 FLOW_SUFFIXES = (".yml", ".yaml")
 STATE_FOLDER = ".nbops"  # nbops' local state in a project, git-ignored
@@ -112,4 +114,25 @@ def load_options(root: Path) -> Options:
         value = PurePosixPath(getattr(options, key))
         if value.is_absolute() or ".." in value.parts:
             raise ConfigError(f"[tool.nbops] {key} must be a folder inside the repository", file=str(file))
-    return options
+    return replace(options, constraint_lines=_constraints(root, options.constraints)) if options.constraints \
+        else options
+
+
+MAX_CONSTRAINTS_BYTES = 1024 * 1024
+
+
+def _constraints(root: Path, name: str) -> tuple[str, ...]:
+    """The lines of ``[tool.nbops] constraints``, a pip constraints file inside the repository."""
+    relative = PurePosixPath(name)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ConfigError("[tool.nbops] constraints must be a file inside the repository", file=name)
+    try:
+        text = read_text(root / relative, MAX_CONSTRAINTS_BYTES, name)
+    except NbopsError as exc:
+        raise ConfigError(f"[tool.nbops] constraints: {exc.message}", file=name,
+                          hint="write it with e.g. `pip freeze > constraints.txt` or `uv pip compile`") from None
+    lines, problems = constraint_lines(text)
+    if problems:
+        raise ConfigError("not a pip constraints file nbops can ship: " + "; ".join(problems), file=name,
+                          hint="one 'name==version' per line, e.g. from `pip freeze` or `pip-compile --strip-extras`")
+    return tuple(lines)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalog, demo, flows, git, lab, runs
+from . import catalog, demo, flows, git, image, lab, runs
 from .base import Command, Surface
 
 COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("export", flows.add_export, flows.cmd_export),
     Command("validate", flows.add_validate, flows.cmd_validate),
     Command("check", flows.add_check, flows.cmd_check),
+    Command("image", image.add_image, image.cmd_image),
     Command("new", flows.add_new, flows.cmd_new),
     Command("run", runs.add_run, runs.cmd_run, in_notebook=True),
     Command("runs", runs.add_runs, runs.cmd_runs, in_notebook=True),

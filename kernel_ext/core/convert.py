@@ -21,8 +21,9 @@ from .options import Options
 from .parameters_cell import Parameter, parse_parameters
 from .pebble_escape import escape_value, strings_of, unescape_value, unrepresentable
 from .pipeline import Pipeline, PipelineGroup, PipelineStep
-from .requirements import requirement_name, requirement_problem
-from .tasks import RUNNER_REQUIREMENTS, SAFE_FILE_NAME, pipeline_tasks
+from .requirements import (flow_requirements, image_python_problem, requirement_conflicts, requirement_name,
+                           requirement_problem)
+from .tasks import SAFE_FILE_NAME, pipeline_tasks, task_image
 
 # snake_case, namespace_for and flow_file live in .identity; their importers find them here too
 __all__ = ["Conversion", "as_written", "convert", "flow_file", "namespace_for", "no_steps", "parameters_of", "snake_case"]
@@ -49,6 +50,7 @@ class Conversion:
     namespace: str = ""
     flow_id: str = ""
     pipeline: Pipeline | None = None  # what runs, fed by what: the tasks were made from it
+    requirements: tuple[str, ...] = ()  # what its tasks install (what `nbops image` bakes in with install = "image")
 
     @property
     def ok(self) -> bool:
@@ -185,10 +187,13 @@ class _Build:
         self.upstream_files: dict[str, str] = {}  # file → the earlier task that produced it
         self.upstream_vars: dict[str, str] = {}  # parameter → the earlier task whose output feeds it
         uses_nbops = notebook.imports_kernel_ext() or any(s.imports_kernel_ext() for s in self.steps.values())
-        wanted = [*RUNNER_REQUIREMENTS, *options.requirements, *header.requirements]
+        wanted = flow_requirements(options.requirements, header.requirements, options.constraint_lines)
         if uses_nbops and "nbops" not in {requirement_name(r) for r in wanted}:
             wanted.append("nbops")
         self.requirements = list(dict.fromkeys(wanted))
+        for conflict in requirement_conflicts(self.requirements, options.constraint_lines):
+            self.problem(f"requirements cannot all hold: {conflict}", "requirements",
+                         "make the header's requirements agree with [tool.nbops] requirements and constraints")
         self.retry = retry_from_dict(header.retry) if header.retry else None
 
     def problem(self, message: str, key: str | None = None, hint: str | None = None) -> None:
@@ -300,7 +305,10 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
         if (why := requirement_problem(requirement)) is not None:
             build.problem(why, "requirements", "write one PEP 508 requirement per entry, e.g. pandas>=2")
     pipeline = build.pipeline(identity.file_name)
-    tasks = pipeline_tasks(pipeline, options, image=header.image, requirements=build.requirements)
+    image = header.image or task_image(options, identity.namespace)
+    if options.install == "pip" and (why := image_python_problem(image)) is not None:
+        build.problem(why, "image" if header.image else None, "use python:3.11 or newer")
+    tasks = pipeline_tasks(pipeline, options, image=image, requirements=build.requirements)
     flow = Flow(identity.flow_id, identity.namespace, tuple(tasks), _description(header, notebook),
                 frozen_map(header.labels), tuple(inputs), triggers=tuple(_triggers(header)),
                 outputs=tuple(_outputs(header, pipeline.last_task, build)))
@@ -324,4 +332,5 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
                      if (cells := nb.cells_needing_skip_tag()))
     return Conversion(notebook, (), document, model, flow_file(identity.namespace, identity.flow_id, options),
                       render_flow(document, notebook.path) if render else None, untagged, header, tuple(params),
-                      namespace=model.namespace, flow_id=model.id, pipeline=pipeline)
+                      namespace=model.namespace, flow_id=model.id, pipeline=pipeline,
+                      requirements=tuple(build.requirements))

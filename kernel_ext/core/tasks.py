@@ -18,9 +18,9 @@ from .pipeline import Pipeline, PipelineStep
 
 COMMANDS = "io.kestra.plugin.scripts.python.Commands"
 PARALLEL = "io.kestra.plugin.core.flow.Parallel"
-RUNNER_REQUIREMENTS = ("papermill", "ipykernel")  # what running a notebook needs, always installed
 PARAMS_FILE = "params.json"
 REQUIREMENTS_FILE = "requirements.txt"
+CONSTRAINTS_FILE = "constraints.txt"
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ ./-]*\Z")
 
 
@@ -74,19 +74,56 @@ def notebook_task(task_id: str, notebook: str, params: Mapping[str, str], option
     earlier tasks produced arrive through ``inputFiles``; the files this one produces leave
     through ``outputFiles`` (each Kestra task has a working folder of its own)."""
     output = f"{task_id}.output.ipynb"
-    input_files = {**(upstream_files or {}), REQUIREMENTS_FILE: "".join(f"{r}\n" for r in requirements)}
+    input_files = {**(upstream_files or {}), **install_files(requirements, options)}
     if params:
         input_files[PARAMS_FILE] = params_template(params)
     properties = {
         "containerImage": image or options.image,
         "namespaceFiles": {"enabled": True, "include": list(dict.fromkeys([notebook, *files]))},
         "inputFiles": dict(sorted(input_files.items())),
-        "beforeCommands": [f"pip install --quiet --requirement {REQUIREMENTS_FILE}"],
+        "beforeCommands": install_commands(options),
         "commands": [papermill_command(notebook, output, options.kernel, bool(params))],
         **stderr_properties(options.kestra),
         "outputFiles": [output, *produces],
     }
+    if not properties["inputFiles"]:
+        del properties["inputFiles"]
+    if not properties["beforeCommands"]:
+        del properties["beforeCommands"]
     return Task(task_id, COMMANDS, frozen_map(properties), retry=retry, timeout=timeout)
+
+
+def task_image(options: Options, namespace: str) -> str:
+    """The ``containerImage`` of a flow's tasks when its header names none: ``[tool.nbops] image``,
+    ``{namespace}`` replaced by the flow's namespace (one image per namespace, see ``nbops image``)."""
+    return options.image.replace("{namespace}", namespace)
+
+
+def install_files(requirements: Sequence[str], options: Options) -> dict[str, str]:
+    """The ``inputFiles`` the install step reads: ``requirements.txt`` and, when the project has one,
+    ``constraints.txt``; none when the image already has everything (``install = "image"``).
+    Kestra renders ``inputFiles`` values as Pebble: requirements and constraints were checked to
+    hold no delimiter (core/requirements.py)."""
+    if options.install == "image":
+        return {}
+    files = {REQUIREMENTS_FILE: "".join(f"{r}\n" for r in requirements)}
+    if options.constraint_lines:
+        files[CONSTRAINTS_FILE] = "".join(f"{c}\n" for c in options.constraint_lines)
+    return files
+
+
+def install_commands(options: Options) -> list[str]:
+    """The ``beforeCommands`` that install the requirements in the task's container at run time;
+    none with ``install = "image"``. pip's notices (a newer pip, running as root) need no flags:
+    the Python Commands task sets ``PIP_ROOT_USER_ACTION=ignore`` and
+    ``PIP_DISABLE_PIP_VERSION_CHECK=1`` itself since plugin-scripts 0.15 (kestra-io/plugin-scripts@f1982b24
+    plugin-script-python/src/main/java/io/kestra/plugin/scripts/python/Commands.java:336-337)."""
+    if options.install == "image":
+        return []
+    words = ["pip", "install", "--quiet", "--requirement", REQUIREMENTS_FILE]
+    if options.constraint_lines:
+        words += ["--constraint", CONSTRAINTS_FILE]
+    return [shlex.join(words)]
 
 
 def parallel_task(task_id: str, children: Sequence[Task]) -> Task:

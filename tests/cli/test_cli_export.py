@@ -254,7 +254,9 @@ def test_configured_requirements_add_to_papermill(repo: Repo) -> None:
     repo.nb("r.ipynb", "requirements: [polars]\n")
     assert repo.cli("export").code == 0
     requirements = flow_of(repo, "r.yml")["tasks"][0]["inputFiles"]["requirements.txt"]
-    assert requirements == "papermill\nipykernel\npandas\npolars\n"
+    from kernel_ext.core.requirements import RUNNER_PINS
+
+    assert requirements == "".join(f"{r}\n" for r in (*RUNNER_PINS, "pandas", "polars"))
 
 
 def test_explicit_step_notebooks_are_not_exported_as_flows(repo: Repo) -> None:
