@@ -231,7 +231,7 @@ def java_parse_int(text: str) -> int:
 
 def _digits(d: Decimal) -> tuple[str, int]:
     """(significant digits without trailing zeros, exponent) of a non-zero finite decimal."""
-    sign, digits, exponent = d.as_tuple()
+    _, digits, exponent = d.as_tuple()
     text = "".join(map(str, digits)).lstrip("0") or "0"
     stripped = text.rstrip("0")
     return stripped, int(exponent) + len(text) - len(stripped)
@@ -530,12 +530,16 @@ class _Expression:
                 kind, attribute = self.take()
                 if kind != "name":
                     raise NotEmulated(f"Pebble attribute {attribute!r}")
-                thunk = self._attribute(thunk, lambda a=attribute: a)
+                thunk = self._attribute(thunk, self._constant(attribute))
             else:
                 key = self.coalesce()
                 self.take("]")
                 thunk = self._attribute(thunk, key)
         return thunk
+
+    @staticmethod
+    def _constant(value: Any) -> Callable[[], Any]:
+        return lambda: value
 
     @staticmethod
     def _attribute(base: Callable[[], Any], key: Callable[[], Any]) -> Callable[[], Any]:
@@ -588,10 +592,10 @@ def _pebble(template: str, variables: Mapping[str, Any]) -> str:
             break
         opener = template[j:j + 2]
         if opener == "{#":
-            end = template.find("#}", j)
-            if end < 0:
+            closing = template.find("#}", j)
+            if closing < 0:
                 raise RenderError("unclosed comment")
-            i, trim_next = end + 2, False
+            i, trim_next = closing + 2, False
         elif opener == "{{":
             expression = _Expression(template, j + 2 + (template[j + 2:j + 3] == "-"), variables)
             out.append(pebble_print(expression.evaluate()))
@@ -765,7 +769,7 @@ def namespace_files(project_root: Path, namespace: str) -> dict[str, Path]:
     if any(folder.rglob(".kestraignore")):
         raise NotEmulated(".kestraignore")
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z", "--", "."], cwd=folder,
-                            capture_output=True)
+                            capture_output=True, check=False)
     if listed.returncode == 0:
         candidates = [folder / name for name in listed.stdout.decode().split("\0") if name]
     else:  # not a Git work tree: every file
@@ -851,7 +855,7 @@ _KestraYamlLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^
 
 def load_flow(source: Path | str) -> dict[str, Any]:
     text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
-    flow = yaml.load(text, Loader=_KestraYamlLoader)  # noqa: S506 - a SafeLoader subclass
+    flow = yaml.load(text, Loader=_KestraYamlLoader)
     if not isinstance(flow, dict):
         raise NotEmulated("not a flow document")
     return flow
@@ -887,7 +891,7 @@ def _iso_date(text: str) -> JTemporal:
 def _iso_instant(text: str) -> JTemporal:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})", text):
         raise InputError(f"Text '{text}' could not be parsed as an Instant")
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    moment = dt.datetime.fromisoformat(text).astimezone(dt.UTC)
     fraction = re.search(r"\.(\d+)", text)
     nanos = int((fraction.group(1) + "000000000")[:9]) if fraction else 0
     iso = moment.strftime("%Y-%m-%dT%H:%M:%S")
@@ -1251,7 +1255,7 @@ class _Replay:
     # -- context
     def base_variables(self) -> dict[str, Any]:
         return {"flow": {"id": self.flow_id, "namespace": self.namespace, "revision": 1},
-                "execution": {"id": self.execution_id, "startDate": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "execution": {"id": self.execution_id, "startDate": dt.datetime.now(dt.UTC).isoformat(),
                               "originalId": self.execution_id},
                 "labels": dict(self.flow.get("labels") or {}) if isinstance(self.flow.get("labels"), Mapping) else {}}
 
@@ -1370,7 +1374,7 @@ class _Replay:
                     "WORKING_DIR": str(workdir)})
         for requirement in task.get("dependencies") or []:  # plugin-scripts ≥0.23 installs them with uv: checked
             checked = subprocess.run([str(self.image.python), "-m", "pip", "install", "-q", str(requirement)],
-                                     env=env, cwd=workdir, capture_output=True, text=True)
+                                     env=env, cwd=workdir, capture_output=True, text=True, check=False)
             if checked.returncode:
                 run.state, run.error, run.stderr = "FAILED", f"dependency {requirement}", checked.stderr
                 return run

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 import replay as r
 from conftest import ROOT
+
 from kernel_ext.adapters.project import load_options
 from kernel_ext.cli import main
 

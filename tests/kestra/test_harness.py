@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 import replay as r
 from conftest import ROOT
 
@@ -230,7 +229,7 @@ def _execution(namespace: str, flow_id: str, state: str) -> r.ExecutionResult:
 def test_the_flow_trigger_follows_its_states_and_preconditions() -> None:
     weekly = r.load_flow(ROOT / "_flows" / "weekly_summary.yml")
     upstream = weekly["triggers"][1]["preconditions"]["flows"][0]
-    fires = lambda state, flow_id=upstream["flowId"]: r.flow_trigger_fires(  # noqa: E731
+    fires = lambda state, flow_id=upstream["flowId"]: r.flow_trigger_fires(
         weekly, _execution(upstream["namespace"], flow_id, state))
     assert fires("SUCCESS") == ["upstream"]
     assert fires("WARNING") == [] and fires("FAILED") == []  # states: [SUCCESS]
@@ -269,10 +268,10 @@ def test_the_fake_image_has_no_nbops_and_installs_nothing(tmp_path: Path) -> Non
     image = r.default_image()
     env = image.environment(tmp_path / "container")
     probe = subprocess.run([str(image.python), "-c", "import kernel_ext"], env=env, cwd=tmp_path, capture_output=True,
-                           text=True)
+                           text=True, check=False)
     assert probe.returncode != 0 and "No module named 'kernel_ext'" in probe.stderr
-    pip = lambda *args: subprocess.run(["pip", *args], env=env, cwd=tmp_path, capture_output=True,  # noqa: E731
-                                       text=True)
+    pip = lambda *args: subprocess.run(["pip", *args], env=env, cwd=tmp_path, capture_output=True,
+                                       text=True, check=False)
     missing = pip("install", "--quiet", "nbops")
     assert missing.returncode == 1 and "No matching distribution found for nbops" in missing.stderr
     assert pip("install", "--quiet", "papermill", "ipykernel").returncode == 0

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import replay as r
 from conftest import Repo
+
 from kernel_ext.adapters.project import load_options
 
 pytestmark = pytest.mark.slow
