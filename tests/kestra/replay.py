@@ -7,7 +7,9 @@ tests can say whether a flow that is green under ``nbops run`` is green in Kestr
 values. It was written from Kestra's Java source; every rule below names where it comes from.
 
 Sources (``K`` = kestra-io/kestra; the local snapshot is ``K@58c1ca2d`` = 0.21.0-SNAPSHOT of
-2024-12-20; newer Kestra files were read from the code index at the commit named; ``PS`` =
+2024-12-20; newer Kestra files were read from the code index at the commit named; ``K-1.x
+FlowInputOutput.java`` is the index's version with ``resolveDefaultValue`` and the ``BOOL`` type, whose
+commit the index does not name (index file 17535204565); ``PS`` =
 kestra-io/plugin-scripts, ``PG`` = kestra-io/plugin-git, ``JDK`` = OpenJDK):
 
 - Namespace files: ``CommandsWrapper.run`` copies the namespace files matching ``include``/``exclude``
@@ -41,8 +43,8 @@ kestra-io/plugin-scripts, ``PG`` = kestra-io/plugin-git, ``JDK`` = OpenJDK):
   comments and ``-`` whitespace control; anything else raises :class:`NotEmulated`.
 - Input values: typed as Kestra types them (``FlowInputOutput.parseType``: INT is a Java ``Integer``,
   FLOAT a Java **Float** (32-bit!), DATE a ``LocalDate``..., K@58c1ca2d core/.../runners/FlowInputOutput.java:401-467;
-  K@17535204 (1.x) same file), defaults taken as written before 1.0 (FlowInputOutput.java:238) and
-  rendered as Pebble then converted from 1.0 (``resolveDefaultValue``/``Property.as``, K@17535204
+  K-1.x same file), defaults taken as written before 1.0 (FlowInputOutput.java:238) and
+  rendered as Pebble then converted from 1.0 (``resolveDefaultValue``/``Property.as``, K-1.x
   FlowInputOutput.java; K@009573e8 core/.../models/property/Property.java ``as``). The execution that
   carries them is stored as JSON (Jackson) and read back, so what a task renders is the JSON
   round trip of those typed values. Jackson writes a Java double/float with ``Double.toString``/
@@ -71,7 +73,10 @@ kestra-io/plugin-scripts, ``PG`` = kestra-io/plugin-git, ``JDK`` = OpenJDK):
   script/.../runner/docker/Docker.java:482-490); before 0.23 an exit code 0 with any stderr line is
   WARNING unless the task sets ``warningOnStdErr: false`` (default true: AbstractExecScript.java:69-76;
   ScriptOutput.java:47-49); from 0.23 the exit code alone decides (kestra-io/plugin-scripts#233,
-  kestra-io/docs#2567; K@09229b93 CommandsWrapper builds ``ScriptOutput`` without ``warningOnStdErr``).
+  PS@9220b015 "remove warningOnError behavior", first in v0.23.0; kestra-io/docs#2567; K@09229b93
+  CommandsWrapper keeps a deprecated ``warningOnStdErr`` field but builds ``ScriptOutput`` without it).
+  From 0.23 the harness accepts and ignores the property (whether Kestra ≥ 0.23 still accepts it in a
+  flow was not confirmed from source).
   Lines are what the Docker runner makes of the streams (Docker.java:149,433-470). A failed task ends
   the execution once its ``Parallel`` group is done (all its children were started); children of a
   Parallel are run one after the other here, not at the same time. The execution's state is the
@@ -158,7 +163,7 @@ class Version:
 
 
 STDERR_WARNING_UNTIL = Version(0, 23)  # plugin-scripts#233: from 0.23 stderr no longer makes WARNING
-PEBBLE_DEFAULTS_SINCE = Version(1, 0)  # FlowInputOutput.resolveDefaultValue renders defaults (K@17535204)
+PEBBLE_DEFAULTS_SINCE = Version(1, 0)  # FlowInputOutput.resolveDefaultValue renders defaults (K-1.x)
 URI_FETCHER_SINCE = Version(1, 0)  # FilesService uses URIFetcher (nsfile://) instead of startsWith("kestra://")
 NAMESPACES_PROPERTY_SINCE = Version(0, 22)  # NamespaceFiles.namespaces/folderPerNamespace/ifExists (absent at K@58c1ca2d)
 
@@ -928,7 +933,7 @@ def _duration(text: str) -> JDuration:
 
 
 def _parse_type(kind: str, value: Any, version: Version, item_type: str | None = None) -> Any:
-    """``FlowInputOutput.parseType`` (K@58c1ca2d FlowInputOutput.java:401-467; 1.x K@17535204): a
+    """``FlowInputOutput.parseType`` (K@58c1ca2d FlowInputOutput.java:401-467; K-1.x): a
     Java-typed value, or InputError (Kestra's ConstraintViolation or ClassCastException)."""
     new = version >= PEBBLE_DEFAULTS_SINCE  # 1.x casts with toString(), 0.21 with (String)
 
@@ -987,7 +992,7 @@ def _parse_type(kind: str, value: Any, version: Version, item_type: str | None =
 
 def _default_1x(kind: str, default: Any, variables: Mapping[str, Any], version: Version) -> Any:
     """``resolveDefaultValue``: the default's text rendered as Pebble, then converted by Jackson to the
-    type's Java class (K@17535204 FlowInputOutput.java; K@009573e8 Property.java ``as``/``asList``)."""
+    type's Java class (K-1.x FlowInputOutput.java; K@009573e8 Property.java ``as``/``asList``)."""
     expression = _java_text(default)  # PropertyDeserializer: scalars as text, lists and maps as JSON
     rendered = render(expression, variables)
     if kind in ("ARRAY", "MULTISELECT"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,7 @@ def test_inputs_kestra_refuses(version: str) -> None:
 
 
 def test_defaults_are_pebble_from_1_0() -> None:
-    # K@17535204 FlowInputOutput.resolveDefaultValue renders the default (Property.as); 0.21 takes it as written
+    # K-1.x FlowInputOutput.resolveDefaultValue renders the default (Property.as); 0.21 takes it as written
     flow = _flow([{"id": "s", "type": "STRING", "defaults": "{{ flow.id }}-x"},
                   {"id": "raw", "type": "STRING", "defaults": "{% raw %}{{ kept }}{% endraw %}"}])
     assert r.resolve_inputs(flow, {}, "1.3", VARS) == {"s": "f-x", "raw": "{{ kept }}"}
@@ -355,3 +356,24 @@ def test_what_the_harness_does_not_emulate_is_an_error(project: Path, tmp_path: 
                           ("1.3", _commands(commands=["true"], taskRunner={"type": "io.kestra.plugin.ee.k8s.Kube"}))):
         with pytest.raises(r.NotEmulated):
             _run(project, tmp_path, version, task, image=unbuilt)
+
+
+@pytest.mark.slow
+def test_a_flow_can_ship_its_own_python_code(project: Path, tmp_path: Path) -> None:
+    # a module shipped as a namespace file is importable from the working directory; a pure-Python wheel
+    # shipped with the flow is "installed" into the task's own container, which the next task does not share
+    (project / "notebooks" / "kernel_ext").mkdir()
+    (project / "notebooks" / "kernel_ext" / "__init__.py").write_text("SHIPPED = True\n")
+    wheel = project / "notebooks" / "tiny-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("tiny/__init__.py", "VALUE = 1\n")
+        archive.writestr("tiny-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")
+        archive.writestr("tiny-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: tiny\nVersion: 0.1\n")
+    shipped = _commands(id="shipped", namespaceFiles={"include": ["kernel_ext/**", "tiny*.whl"]},
+                        beforeCommands=["pip install --quiet tiny-0.1-py3-none-any.whl"],
+                        commands=["python -c 'import kernel_ext, tiny; assert kernel_ext.SHIPPED and tiny.VALUE'"])
+    result = _run(project, tmp_path, "1.3", shipped)
+    assert result.state == "SUCCESS", result.summary()
+    other = _run(project, tmp_path / "b", "1.3", shipped,
+                 _commands(id="other", commands=["python -c 'import tiny'"]))
+    assert other.task_runs["other"].state == "FAILED" and "No module named 'tiny'" in other.task_runs["other"].stderr
