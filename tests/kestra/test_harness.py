@@ -78,10 +78,8 @@ def test_each_namespace_has_the_files_of_its_folder() -> None:
     pipeline = r.namespace_files(ROOT, ROOT_NAMESPACE + ".pipeline")
     assert "/sales_report.ipynb" in root and "/pipeline/_extract.ipynb" in root  # the root's tree holds the children
     assert "/_extract.ipynb" in pipeline and "/sales_report.ipynb" not in pipeline
-    flow = r.load_flow(ROOT / "_flows" / "sales_report.yml")
-    spec = flow["tasks"][0]["namespaceFiles"]
-    assert r.matching_namespace_files(root, spec["include"], spec.get("exclude")) == ["/data/sales.csv",
-                                                                                      "/sales_report.ipynb"]
+    assert r.matching_namespace_files(root, ["sales_report.ipynb", "data/sales.csv"], None) == [
+        "/data/sales.csv", "/sales_report.ipynb"]
 
 
 # ---------------------------------------------------------------- Java numbers as Jackson writes them
@@ -175,12 +173,20 @@ def test_defaults_are_pebble_from_1_0() -> None:
 # ---------------------------------------------------------------- Pebble as Kestra renders the templates nbops emits
 
 def test_the_emitted_templates_render_as_kestra_renders_them() -> None:
-    flow = r.load_flow(ROOT / "_flows" / "sales_report.yml")
+    # the shapes nbops emits (core/tasks.py params_template, output_file_ref), written out so that a change of
+    # the emitter does not change what this test checks
+    flow = _flow([{"id": "region", "type": "SELECT", "defaults": "all", "values": ["all", "north"]},
+                  {"id": "start_date", "type": "DATE", "defaults": "2024-01-01"},
+                  {"id": "top_n", "type": "INT", "defaults": 5, "min": 1},
+                  {"id": "rate", "type": "FLOAT", "defaults": 0.5},
+                  {"id": "note", "type": "STRING", "defaults": 'a "quoted"\nline é'}])
     inputs = r.resolve_inputs(flow, {}, "1.3", VARS)
-    params = flow["tasks"][0]["inputFiles"]["params.json"]
-    text = r.render(params, {"inputs": inputs})
-    assert json.loads(text) == {"region": "all", "start_date": "2024-01-01", "end_date": "2024-03-31", "top_n": 5,
-                                "sales_csv": "data/sales.csv"}
+    params = ('{"region": {{ inputs.region | toJson }}, "start_date": {{ inputs.start_date | toJson }}, '
+              '"top_n": {{ inputs.top_n | toJson }}, "rate": {{ inputs.rate | toJson }}, '
+              '"note": {{ inputs.note | toJson }}, "n": {{ outputs.extract.vars.n | toJson }}}')
+    text = r.render(params, {"inputs": inputs, "outputs": {"extract": {"vars": {"n": 1e7}}}})
+    assert text == ('{"region": "all", "start_date": "2024-01-01", "top_n": 5, "rate": 0.5, '
+                    '"note": "a \\"quoted\\"\\nline é", "n": 1.0E7}')
     outputs = {"extract": {"outputFiles": {"output/extracted.csv": "kestra:///a/b/x-extracted.csv"}, "vars": {"n": 1e7}}}
     assert r.render("{{ outputs.extract.outputFiles['output/extracted.csv'] }}", {"outputs": outputs}) == \
         "kestra:///a/b/x-extracted.csv"
@@ -228,8 +234,10 @@ def _execution(namespace: str, flow_id: str, state: str) -> r.ExecutionResult:
 
 
 def test_the_flow_trigger_follows_its_states_and_preconditions() -> None:
-    weekly = r.load_flow(ROOT / "_flows" / "weekly_summary.yml")
-    upstream = weekly["triggers"][1]["preconditions"]["flows"][0]
+    upstream = {"namespace": "nbops.examples.ingest", "flowId": "load_sales", "states": ["SUCCESS"]}
+    weekly = {"triggers": [{"id": "schedule", "type": "io.kestra.plugin.core.trigger.Schedule", "cron": "0 7 * * 1"},
+                           {"id": "upstream", "type": "io.kestra.plugin.core.trigger.Flow",  # as nbops emits `after:`
+                            "preconditions": {"id": "upstream", "flows": [upstream]}}]}
     fires = lambda state, flow_id=upstream["flowId"]: r.flow_trigger_fires(
         weekly, _execution(upstream["namespace"], flow_id, state))
     assert fires("SUCCESS") == ["upstream"]
