@@ -4,7 +4,6 @@ Sources are named as in ``replay.py``'s README: ``K@58c1ca2d`` is kestra-io/kest
 """
 from __future__ import annotations
 
-import json
 import math
 import subprocess
 import zipfile
