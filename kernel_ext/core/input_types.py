@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -104,7 +104,7 @@ def _json(value: Any, text: bool) -> Any:
 class _NoDatesLoader(yaml.SafeLoader):
     """YAML without timestamps: Jackson's YAML reader keeps dates as text."""
 
-    yaml_implicit_resolvers = {k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+    yaml_implicit_resolvers: ClassVar = {k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
                                for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
@@ -113,7 +113,7 @@ def _yaml(value: Any, text: bool) -> Any:
     notebook the data, written by Jackson."""
     if isinstance(value, str):
         try:
-            value = yaml.load(value, Loader=_NoDatesLoader)  # noqa: S506 - a safe loader
+            value = yaml.load(value, Loader=_NoDatesLoader)
         except yaml.YAMLError as exc:
             raise BadValue(f"expected YAML ({str(exc).splitlines()[0]})") from None
     return jackson_value(value)

@@ -58,7 +58,7 @@ def _round_half_even(x: Fraction) -> int:
     return floor + 1 if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and floor % 2) else floor
 
 
-def float32(value: Fraction | str | float | int) -> float:
+def float32(value: Fraction | str | float) -> float:
     """The Java ``Float`` nearest to ``value`` (ties to even, infinite past the largest), as a
     Python float: what ``Float.valueOf`` gives for that decimal text or number."""
     x = Fraction(value)
@@ -155,7 +155,7 @@ def kestra_float(value: Any) -> float:
     Raises ValueError for text Java does not read as a decimal number and for values a ``Float``
     cannot hold (Kestra would pass the text ``"Infinity"``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError("expected a number")
+        raise ValueError("expected a number")  # noqa: TRY004 - callers report any ValueError as a bad value
     if isinstance(value, str):
         if not _JAVA_DECIMAL.match(value):
             raise ValueError("expected a number")
@@ -224,8 +224,10 @@ def local_date_text(text: str) -> str:
 def local_time_text(text: str) -> str:
     """``LocalTime.parse(text)`` written by ``ISO_LOCAL_TIME``: ``06:30`` → ``06:30:00``."""
     match = _LOCAL_TIME.match(text)
-    hour, minute, second, fraction = match.groups() if match else (None, None, None, None)
-    if not match or int(hour) > 23 or int(minute) > 59 or int(second or 0) > 59:
+    if not match:
+        raise ValueError("expected a time such as 06:30:00")
+    hour, minute, second, fraction = match.groups()
+    if int(hour) > 23 or int(minute) > 59 or int(second or 0) > 59:
         raise ValueError("expected a time such as 06:30:00")
     return f"{hour}:{minute}:{second or '00'}{_fraction_text(fraction, False)}"
 
