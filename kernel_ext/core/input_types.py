@@ -78,7 +78,7 @@ def _java_text(parse: Callable[[str], Any], what: str) -> Parse:
         if not isinstance(value, str):
             raise BadValue(f"expected {what}")
         try:
-            return parse(value)
+            return parse(str(value))  # plain text, also for a TextValue
         except ValueError as exc:
             raise BadValue(str(exc) if str(exc).startswith("expected") else f"expected {what}: {exc}") from None
     return check
@@ -121,7 +121,7 @@ def _yaml(value: Any, text: bool) -> Any:
 
 def _string(value: Any, text: bool) -> str:
     if isinstance(value, str):
-        return value
+        return str(value)  # plain text, also for a TextValue
     raise BadValue("expected text")
 
 

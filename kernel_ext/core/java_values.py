@@ -62,8 +62,9 @@ def float32(value: Fraction | str | float) -> float:
     """The Java ``Float`` nearest to ``value`` (ties to even, infinite past the largest), as a
     Python float: what ``Float.valueOf`` gives for that decimal text or number."""
     x = Fraction(value)
-    if x == 0:
-        return -0.0 if isinstance(value, float) and math.copysign(1, value) < 0 else 0.0
+    if x == 0:  # a negative zero keeps its sign, written as text or as a float
+        negative = value.strip().startswith("-") if isinstance(value, str) else math.copysign(1, value) < 0
+        return -0.0 if negative else 0.0
     sign, x = (-1, -x) if x < 0 else (1, x)
     exponent = max(_floor_log2(x) - 23, -149)  # 24 significant bits; subnormals below 2^-126
     rounded = _round_half_even(x / Fraction(2) ** exponent) * Fraction(2) ** exponent
@@ -164,7 +165,7 @@ def kestra_float(value: Any) -> float:
         text = str(value) if isinstance(value, int) else java_double_text(value)
     if text in ("NaN", "Infinity", "-Infinity"):
         raise ValueError("expected a finite number")
-    single = float32(Fraction(text))
+    single = float32(text)
     if math.isinf(single):
         raise ValueError(f"{text} is outside the range of Kestra's FLOAT (a 32-bit float, at most {FLOAT_MAX:.8g})")
     return float(java_float_text(single))
