@@ -78,7 +78,10 @@ def java_float_value_of(text: str) -> float:
 def _rounds_to(candidate: Fraction, value: float, single: bool) -> bool:
     if single:
         return java_float_value_of(str(Decimal(candidate.numerator) / Decimal(candidate.denominator))) == value
-    return float(candidate) == value
+    try:
+        return float(candidate) == value
+    except OverflowError:  # past the largest double
+        return False
 
 
 def _candidates(value: float, digits: int) -> list[Fraction]:
