@@ -87,7 +87,7 @@ def _rounds_to(candidate: Fraction, value: float, single: bool) -> bool:
 def _candidates(value: float, digits: int) -> list[Fraction]:
     """Decimals of ``digits`` significant digits next to ``value`` (its rounding and the neighbours)."""
     text = f"{Decimal(value):.{digits - 1}E}"  # correctly rounded to that many digits
-    mantissa, exponent = text.split("E")
+    _, exponent = text.split("E")
     unit = Fraction(10) ** (int(exponent) - digits + 1)
     centre = Fraction(Decimal(text))
     return [c for c in (centre - unit, centre, centre + unit) if c > 0]
@@ -130,7 +130,7 @@ def _java_to_string(value: float, single: bool) -> str:
 
 def _digits(x: Fraction) -> tuple[str, int]:
     """The significant digits of ``x`` and the power of ten of the first one."""
-    sign, digits, exponent = Decimal(x.numerator).__truediv__(Decimal(x.denominator)).normalize().as_tuple()
+    _, digits, exponent = (Decimal(x.numerator) / Decimal(x.denominator)).normalize().as_tuple()
     text = "".join(map(str, digits))
     return text, len(text) - 1 + int(exponent)
 
@@ -194,7 +194,7 @@ def to_json_filter(value: Any) -> str:
 
 def instant(moment: dt.datetime) -> str:
     """An aware datetime as ``Instant.toString``: UTC, the fraction in groups of three digits."""
-    utc = moment.astimezone(dt.timezone.utc)
+    utc = moment.astimezone(dt.UTC)
     micros = utc.microsecond
     fraction = "" if not micros else f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
     return utc.replace(microsecond=0, tzinfo=None).isoformat() + fraction + "Z"

@@ -23,12 +23,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import kestra_jackson as kj
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import kestra_jackson as kj
 from kernel_ext.core.input_types import TYPE_TABLE
 from kernel_ext.core.java_values import FLOAT_MAX
 from kernel_ext.core.model import Input, InputType
@@ -116,7 +116,7 @@ def given_and_kestra(draw: st.DrawFn, kind: InputType) -> tuple[Input, Any, Any]
         return Input("x", kind), TextValue(text), kj.java_json(text)
     if kind is _T.YAML:  # Jackson's YAML reader, approximated by a YAML 1.1 loader without timestamps
         text = yaml.safe_dump(draw(_json_data), allow_unicode=True)
-        return Input("x", kind), TextValue(text), yaml.load(text, Loader=_NoDates)  # noqa: S506
+        return Input("x", kind), TextValue(text), yaml.load(text, Loader=_NoDates)
     item_type = _T.STRING if kind is _T.MULTISELECT else draw(st.sampled_from(_ITEM_TYPES))
     pairs = draw(st.lists(_item(item_type), max_size=4))
     text = json.dumps([given for given, _ in pairs])

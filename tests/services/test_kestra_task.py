@@ -16,14 +16,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import kestra_jackson as kj
 import pytest
 import yaml
-
-import kestra_jackson as kj
 from conftest import Repo
+from test_examples import _nbops_free_environment
+
 from kernel_ext.core.outputs import read_outputs
 from kernel_ext.core.tasks import PARAMS_FILE, RUNTIME_FILE
-from test_examples import _nbops_free_environment
 
 pytestmark = pytest.mark.slow
 _SLOT = re.compile(r"\{\{ \(inputs\.(\w+) \?\? null\) \| toJson \}\}")
@@ -63,7 +63,8 @@ def run_commands(task: dict[str, Any], folder: Path, env: dict[str, str]) -> sub
     """``sh -c`` over the task's commands with ``set -e``, as the Commands task runs them."""
     script = "\n".join(["set -e", *task["commands"]])
     assert "{{" not in script  # Kestra renders commands too: they must hold no expression
-    return subprocess.run(["sh", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(["sh", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
 
 
 def with_papermill_command(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
@@ -78,7 +79,7 @@ def test_an_exported_task_gives_the_kernel_what_nbops_run_gives_it_without_nbops
     repo.nb("values.ipynb", params=PARAMS, body=BODY)
     assert repo.cli("export").code == 0
     env = with_papermill_command(_nbops_free_environment(tmp_path), tmp_path)
-    probe = subprocess.run(["python", "-c", "import kernel_ext"], env=env, cwd=tmp_path, capture_output=True)
+    probe = subprocess.run(["python", "-c", "import kernel_ext"], env=env, cwd=tmp_path, capture_output=True, check=False)
     assert probe.returncode != 0  # nbops is not importable there
 
     folder = tmp_path / "task"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import Repo
 
 pytestmark = pytest.mark.slow
