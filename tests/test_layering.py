@@ -80,8 +80,8 @@ def _imports(path: Path) -> list[Import]:
 def layer_of(module: str) -> str | None:
     """The layer of a ``kernel_ext`` module; None for the shared ``errors`` and the package root."""
     parts = module.split(".")
-    if parts[0] != "kernel_ext" or len(parts) == 1 or parts[1] == "errors":
-        return None
+    if parts[0] != "kernel_ext" or len(parts) == 1 or parts[1] in ("errors", "runtime"):
+        return None  # the shared error tree; the standalone outputs helper (it imports nothing of nbops)
     name = parts[1]
     if name == "magics":  # ``%load_ext`` registers the magics: the Lab's own entry point
         return "lab"

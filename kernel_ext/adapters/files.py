@@ -1,6 +1,7 @@
 """Atomic, bounded file I/O."""
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable
@@ -87,3 +88,12 @@ def write_if_changed(path: Path, text: str) -> bool:
         pass
     atomic_write(path, text)
     return True
+
+
+@functools.cache
+def runtime_module_text() -> str:
+    """The text of ``kernel_ext/runtime.py``, the standalone module a flow's tasks ship as
+    ``kernel_ext.py`` so that ``kernel_ext.output`` works in Kestra without nbops."""
+    from .. import runtime
+
+    return Path(runtime.__file__).read_text(encoding="utf-8")

@@ -3,7 +3,7 @@
 papermill does the parameterising, executing and saving (its ``nbops`` engine only hands nbclient
 the kernel manager and asks for an immediate shutdown, which avoids nbclient's occasional ~3.5 s
 stall on a polite one). Around it: a whole-run timeout, classification of every way a run ends,
-the outputs read back from Kestra's protocol lines, and an output notebook that is either absent
+the outputs read back from Kestra's protocol lines as strictly as Kestra reads them, and an output notebook that is either absent
 or complete (written as ``.partial`` and renamed).
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..core.outputs import outputs_from_text, stdout_of
+from ..core.outputs import ReadOutputs, read_outputs, stdout_of
 from ..core.runs import CellError, RunStatus
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class NotebookOutcome:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     error: CellError | None = None
     output_notebook: Path | None = None
+    warnings: tuple[str, ...] = ()  # e.g. an outputs line Kestra could not read
 
 
 def _register_engine() -> None:
@@ -131,10 +132,11 @@ def run_notebook(notebook: Path, output: Path, parameters: Mapping[str, Any], *,
         if status is not RunStatus.SUCCESS:
             _kill_kernel(kernel_manager)  # nothing may outlive a failed or stopped run
     executed = _settle(partial, output)
-    outputs = outputs_from_text(stdout_of(executed.get("cells", []))) if executed else {}
+    read = read_outputs(stdout_of(executed.get("cells", []))) if executed else ReadOutputs()
     if error is not None and executed:  # papermill adds marker cells: name the cell as the saved notebook has it
         error = replace(error, cell=_failing_cell(executed, error.cell))
-    return NotebookOutcome(status, started, time.time(), outputs, error, output if executed else None)
+    return NotebookOutcome(status, started, time.time(), read.outputs, error, output if executed else None,
+                           read.warnings)
 
 
 def _failing_cell(executed: dict[str, Any], fallback: int | None) -> int | None:

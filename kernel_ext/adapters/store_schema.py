@@ -27,13 +27,14 @@ MIGRATIONS: tuple[str, ...] = (
         error_cell INTEGER, error_name TEXT, error_message TEXT, error_traceback TEXT,
         PRIMARY KEY (execution_id, step));
     """,
+    "ALTER TABLE steps ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';",
 )
 
 INSERT_EXECUTION = "INSERT INTO executions (id, namespace, flow_id, notebook, parameters, status, started, " \
     "ended, git_commit, git_dirty, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 REPLACE_STEP = "INSERT OR REPLACE INTO steps (execution_id, step, notebook, status, started, ended, attempts, " \
-    "output_notebook, parameters, outputs, error_cell, error_name, error_message, error_traceback) " \
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "output_notebook, parameters, outputs, error_cell, error_name, error_message, error_traceback, warnings) " \
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def statements(script: str) -> Iterable[str]:
@@ -63,7 +64,7 @@ def step_row(execution_id: str, s: StepRecord) -> tuple[Any, ...]:
     e = s.error
     error = (None, None, None, None) if e is None else (e.cell, e.name, e.message, e.traceback)
     return (execution_id, s.step, s.notebook, s.status.value, s.started, s.ended, s.attempts, s.output_notebook,
-            _dumps(s.parameters), _dumps(s.outputs), *error)
+            _dumps(s.parameters), _dumps(s.outputs), *error, json.dumps(list(s.warnings)))
 
 
 def execution_of(row: sqlite3.Row, steps: list[StepRecord]) -> ExecutionRecord:
@@ -80,4 +81,4 @@ def step_of(row: sqlite3.Row) -> StepRecord:
         row["error_cell"], row["error_name"], row["error_message"] or "", row["error_traceback"] or "")
     return StepRecord(row["step"], row["notebook"], RunStatus(row["status"]), row["started"], row["ended"],
                       row["attempts"], row["output_notebook"], frozen_map(json.loads(row["parameters"])),
-                      frozen_map(json.loads(row["outputs"])), error)
+                      frozen_map(json.loads(row["outputs"])), error, tuple(json.loads(row["warnings"])))

@@ -66,7 +66,7 @@ def record_json(record: ExecutionRecord) -> dict[str, Any]:
         error = s.error.__dict__ if s.error else None
         return {"step": s.step, "notebook": s.notebook, "status": s.status.value, "duration": s.duration,
                 "attempts": s.attempts, "output_notebook": s.output_notebook, "parameters": dict(s.parameters),
-                "outputs": dict(s.outputs), "error": error}
+                "outputs": dict(s.outputs), "error": error, "warnings": list(s.warnings)}
     return {"id": record.id, "flow": f"{record.namespace}.{record.flow_id}", "notebook": record.notebook,
             "status": record.status.value, "started": record.started, "ended": record.ended,
             "duration": record.duration, "parameters": dict(record.parameters), "git_commit": record.git_commit,
@@ -91,6 +91,8 @@ def print_step(step: StepRecord, out: TextIO) -> None:
     if step.error:
         where = f"cell {step.error.cell}: " if step.error.cell is not None else ""
         print(f"    {where}{step.error.name}: {step.error.message}", file=out)
+    for warning in step.warnings:
+        print(f"    warning: {warning}", file=out)
     if step.output_notebook:
         print(f"    notebook: {step.output_notebook}", file=out)
 

@@ -21,7 +21,7 @@ from .options import Options
 from .parameters_cell import Parameter, parse_parameters
 from .pebble_escape import escape_value, strings_of, unescape_value, unrepresentable
 from .pipeline import Pipeline, PipelineGroup, PipelineStep
-from .requirements import (flow_requirements, image_python_problem, requirement_conflicts, requirement_name,
+from .requirements import (flow_requirements, image_python_problem, requirement_conflicts,
                            requirement_problem)
 from .tasks import SAFE_FILE_NAME, pipeline_tasks, task_image
 
@@ -186,10 +186,8 @@ class _Build:
         self.used_ids: set[str] = set()
         self.upstream_files: dict[str, str] = {}  # file → the earlier task that produced it
         self.upstream_vars: dict[str, str] = {}  # parameter → the earlier task whose output feeds it
-        uses_nbops = notebook.imports_kernel_ext() or any(s.imports_kernel_ext() for s in self.steps.values())
+        # nbops is not needed at run time: kernel_ext.output travels with the task (kernel_ext/runtime.py)
         wanted = flow_requirements(options.requirements, header.requirements, options.constraint_lines)
-        if uses_nbops and "nbops" not in {requirement_name(r) for r in wanted}:
-            wanted.append("nbops")
         self.requirements = list(dict.fromkeys(wanted))
         for conflict in requirement_conflicts(self.requirements, options.constraint_lines):
             self.problem(f"requirements cannot all hold: {conflict}", "requirements",
@@ -208,7 +206,7 @@ class _Build:
         self.used_ids.add(candidate)
         return candidate
 
-    def step(self, task_id: str, file_name: str, feeds: Mapping[str, str | None],
+    def step(self, task_id: str, file_name: str, feeds: Mapping[str, str | None], source: NotebookSource,
              declared: Step | None = None) -> PipelineStep:
         """A step fed ``feeds`` (parameter → the task whose output it takes; None: the flow input)."""
         if not SAFE_FILE_NAME.match(file_name):
@@ -216,7 +214,7 @@ class _Build:
                          hint="rename it with letters, digits, '_', '-', '.', spaces and '/' only")
         produces, outputs = (declared.produces, declared.outputs) if declared else ((), ())
         return PipelineStep(self.unique_id(task_id), file_name, tuple(feeds.items()), produces, outputs,
-                            self.header.files, tuple(self.upstream_files.items()))
+                            self.header.files, tuple(self.upstream_files.items()), source.imports_kernel_ext())
 
     def pipeline_step(self, step: Step) -> PipelineStep | None:
         source = self.steps.get(step.notebook)
@@ -228,11 +226,11 @@ class _Build:
             self.problem(f"step {step.notebook}: {p.message}", "steps", p.hint)
         feeds = {p.name: self.upstream_vars.get(p.name) for p in params
                  if p.name in self.upstream_vars or p.name in self.input_names}
-        return self.step(snake_case(source.stem), step.notebook, feeds, step)
+        return self.step(snake_case(source.stem), step.notebook, feeds, source, step)
 
     def pipeline(self, file_name: str) -> Pipeline:
         if not self.header.steps:
-            only = self.step("run_notebook", file_name, dict.fromkeys(self.input_order))
+            only = self.step("run_notebook", file_name, dict.fromkeys(self.input_order), self.notebook)
             return Pipeline((PipelineGroup((only,)),), self.retry, self.header.timeout)
         groups: list[PipelineGroup] = []
         for group in self.header.steps:
@@ -288,10 +286,12 @@ def _header_line(flow_path: str, header: Header) -> int | None:
 
 
 def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = no_steps, *,
-            render: bool = True) -> Conversion:
+            render: bool = True, runtime: str | None = None) -> Conversion:
     """Convert one notebook; ``load_step`` gives the notebooks its ``steps`` name (None if missing).
     Without ``render`` the flow is built and validated all the same, but its YAML text is not written
-    (``text`` is None): for callers that need only the model and the pipeline."""
+    (``text`` is None): for callers that need only the model and the pipeline. ``runtime`` is the
+    text of ``kernel_ext/runtime.py`` (the service layer reads it), shipped as ``kernel_ext.py`` to
+    the tasks whose notebook imports kernel_ext; without it such a notebook is a problem."""
     cell, params_cell, problems = _find_cells(notebook)
     header, found = parse_header(cell, namespace_for(notebook.path, options)[0])
     params, param_problems = parameters_of(notebook)
@@ -308,7 +308,10 @@ def convert(notebook: NotebookSource, options: Options, load_step: StepLoader = 
     image = header.image or task_image(options, identity.namespace)
     if options.install == "pip" and (why := image_python_problem(image)) is not None:
         build.problem(why, "image" if header.image else None, "use python:3.11 or newer")
-    tasks = pipeline_tasks(pipeline, options, image=image, requirements=build.requirements)
+    if runtime is None and any(step.uses_runtime for step in pipeline.steps):
+        build.problem("this flow's notebooks import kernel_ext, but nbops was not given its runtime module to ship",
+                      hint="convert through the service layer (services/project_flows.convert_notebook)")
+    tasks = pipeline_tasks(pipeline, options, image=image, requirements=build.requirements, runtime=runtime)
     flow = Flow(identity.flow_id, identity.namespace, tuple(tasks), _description(header, notebook),
                 frozen_map(header.labels), tuple(inputs), triggers=tuple(_triggers(header)),
                 outputs=tuple(_outputs(header, pipeline.last_task, build)))

@@ -186,7 +186,7 @@ def _step_items(steps: Any) -> list[Any]:
 
 
 _PRODUCED = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\Z")
-_RESERVED_FILES = ("params.json", "requirements.txt", "constraints.txt")  # nbops' own inputFiles
+_RESERVED_FILES = ("params.json", "params.yaml", "requirements.txt", "constraints.txt", "kernel_ext.py")  # nbops' own task files
 
 
 def _glob_problem(path: str) -> str | None:

@@ -16,10 +16,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+import yaml
+
+from .java_values import (
+    duration_seconds_value,
+    instant_text,
+    jackson_value,
+    kestra_float,
+    local_date_text,
+    local_time_text,
+)
 from .model import Input, InputType
-from .rules import INT_RANGE_HINT, JAVA_INT_MAX, JAVA_INT_MIN, duration_seconds, int_out_of_range
+from .rules import INT_RANGE_HINT, JAVA_INT_MAX, JAVA_INT_MIN, int_out_of_range
 
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
@@ -57,47 +67,67 @@ def _integer(value: Any, text: bool) -> int:
 
 
 def _number(value: Any, text: bool) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if text and isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            pass
-        else:
-            if number == number and abs(number) != float("inf"):
-                return number
-    raise BadValue("expected a number")
+    """A FLOAT as Kestra passes it: a 32-bit Java ``Float`` written by ``Float.toString`` (java_values)."""
+    if isinstance(value, str) and not text:
+        raise BadValue("expected a number")
+    try:
+        return kestra_float(value)
+    except ValueError as exc:
+        raise BadValue(str(exc)) from None
 
 
-def _iso(parse: Callable[[str], Any], what: str) -> Parse:
-    def check(value: Any, text: bool) -> str:
+def _java_text(parse: Callable[[str], Any], what: str) -> Parse:
+    """A java.time value as Kestra writes it (java_values): text, or a date/time object's ISO text."""
+    def check(value: Any, text: bool) -> Any:
+        if isinstance(value, dt.date | dt.time):
+            value = value.isoformat()
+        if not isinstance(value, str):
+            raise BadValue(f"expected {what}")
         try:
-            parse(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise BadValue(f"expected {what}") from None
-        return str(value)
+            return parse(str(value))  # plain text, also for a TextValue
+        except ValueError as exc:
+            raise BadValue(str(exc) if str(exc).startswith("expected") else f"expected {what}: {exc}") from None
     return check
 
 
-def _duration(value: Any, text: bool) -> str:
-    if isinstance(value, str) and duration_seconds(value) is not None:
-        return value
-    raise BadValue("expected an ISO-8601 duration such as PT30M")
+def _strict_json(text: str) -> Any:
+    """JSON as Jackson reads it: no NaN or Infinity (``ALLOW_NON_NUMERIC_NUMBERS`` is off)."""
+    def refuse(token: str) -> Any:
+        raise ValueError(f"{token} is not JSON")
+    return json.loads(text, parse_constant=refuse)
 
 
 def _json(value: Any, text: bool) -> Any:
+    """A JSON input as the notebook receives it from Kestra (parsed, then written by Jackson)."""
     if text and isinstance(value, str):
         try:
-            return json.loads(value)
+            value = _strict_json(value)
         except ValueError as exc:
             raise BadValue(f"expected JSON ({exc.args[0].split(':')[0]})") from None
-    return value
+    return jackson_value(value)
+
+
+class _NoDatesLoader(yaml.SafeLoader):
+    """YAML without timestamps: Jackson's YAML reader keeps dates as text."""
+
+    yaml_implicit_resolvers: ClassVar = {k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+                               for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def _yaml(value: Any, text: bool) -> Any:
+    """A YAML input: Kestra parses the text (``FlowInputOutput.parseType``, case YAML) and hands the
+    notebook the data, written by Jackson."""
+    if isinstance(value, str):
+        try:
+            value = yaml.load(value, Loader=_NoDatesLoader)
+        except yaml.YAMLError as exc:
+            raise BadValue(f"expected YAML ({str(exc).splitlines()[0]})") from None
+    return jackson_value(value)
 
 
 def _string(value: Any, text: bool) -> str:
     if isinstance(value, str):
-        return value
+        return str(value)  # plain text, also for a TextValue
     raise BadValue("expected text")
 
 
@@ -167,18 +197,18 @@ TYPE_TABLE: tuple[TypeRow, ...] = (
             widget=WidgetKind.FLOAT),
     TypeRow(_T.BOOLEAN, _boolean, "bool", infers_from=("bool",), python_types=(bool,), widget=WidgetKind.CHECKBOX),
     TypeRow(_T.BOOL, _boolean, "bool", widget=WidgetKind.CHECKBOX),
-    TypeRow(_T.DATETIME, _iso(dt.datetime.fromisoformat, "a date and time such as 2024-01-31T06:00:00"), "datetime",
+    TypeRow(_T.DATETIME, _java_text(instant_text, "a date and time such as 2024-01-31T06:00:00Z"), "datetime",
             "from datetime import datetime", infers_from=("datetime",), recognises=_is_datetime_text,
             accepts=frozenset({_T.DATE})),
-    TypeRow(_T.DATE, _iso(dt.date.fromisoformat, "a date such as 2024-01-31"), "date", "from datetime import date",
+    TypeRow(_T.DATE, _java_text(local_date_text, "a date such as 2024-01-31"), "date", "from datetime import date",
             infers_from=("date",), recognises=_is_date_text, widget=WidgetKind.DATE),
-    TypeRow(_T.TIME, _iso(dt.time.fromisoformat, "a time such as 06:30:00"), "time", "from datetime import time",
+    TypeRow(_T.TIME, _java_text(local_time_text, "a time such as 06:30:00"), "time", "from datetime import time",
             infers_from=("time",), accepts=frozenset({_T.STRING})),
-    TypeRow(_T.DURATION, _duration),
+    TypeRow(_T.DURATION, _java_text(duration_seconds_value, "an ISO-8601 duration such as PT30M")),
     TypeRow(_T.FILE),
     TypeRow(_T.JSON, _json, "dict", infers_from=("dict", "Dict", "Any"), accepts=frozenset(InputType),
             json_defaults=True),
-    TypeRow(_T.YAML),
+    TypeRow(_T.YAML, _yaml),
     TypeRow(_T.URI),
     TypeRow(_T.EMAIL),
     TypeRow(_T.SECRET),

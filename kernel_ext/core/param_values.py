@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import Problem
 from .input_types import BadValue, element_row, type_row
+from .java_values import duration_seconds_value
 from .model import Input, InputType
 
 
@@ -51,10 +52,21 @@ def _check_bounds(item: Input, value: Any) -> None:
     if item.validator and isinstance(value, str) and not re.fullmatch(item.validator, value):
         raise BadValue(f"{value!r} does not match the validator {item.validator}")
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if item.min is not None and value < item.min:
+        low, high = _bound(item, item.min), _bound(item, item.max)
+        if low is not None and value < low:
             raise BadValue(f"{value} is below the minimum {item.min}")
-        if item.max is not None and value > item.max:
+        if high is not None and value > high:
             raise BadValue(f"{value} is above the maximum {item.max}")
+
+
+def _bound(item: Input, bound: Any) -> Any:
+    """A min/max in the unit of the value: a DURATION's (``PT10S``) in seconds, as its value is."""
+    if item.type is InputType.DURATION and isinstance(bound, str):
+        try:
+            return duration_seconds_value(bound)
+        except ValueError:
+            return None
+    return bound
 
 
 def coerce_parameters(inputs: Sequence[Input], given: Mapping[str, Any],

@@ -19,6 +19,7 @@ class PipelineStep:
     outputs: tuple[str, ...] = ()  # outputs later steps take as parameters
     files: tuple[str, ...] = ()  # namespace-file globs it reads
     upstream_files: tuple[tuple[str, str], ...] = ()  # (file, producing task id)
+    uses_runtime: bool = False  # its notebook imports kernel_ext: the task ships kernel_ext/runtime.py
 
     @property
     def params(self) -> tuple[str, ...]:

@@ -64,6 +64,7 @@ class StepRecord:
     parameters: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     outputs: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     error: CellError | None = None
+    warnings: tuple[str, ...] = ()  # what Kestra would do differently than a user may expect, e.g. drop an outputs line
 
     @property
     def duration(self) -> float | None:

@@ -2,7 +2,16 @@
 
 User values never reach the shell line: parameters travel in ``params.json`` (a Pebble template of
 ``toJson`` filters over the flow's inputs) and requirements in ``requirements.txt``, both passed as
-``inputFiles``; the only command-line words are fixed flags and shell-quoted file names.
+``inputFiles``; the only command-line words are fixed flags, shell-quoted file names and one fixed
+program (:data:`PARAMS_TO_YAML`).
+
+Why that program: ``toJson`` is Jackson, which writes a double of 1e7 or more, or below 1e-3, in
+E notation (``1.23456785E7``, ``1.0E-7``: ``Double.toString``), and papermill reads
+``--parameters_file`` with a YAML 1.1 loader (papermill ``cli.py``/``iorw.read_yaml_file``:
+``NoDatesSafeLoader``), where ``1.23456785E7`` (no sign in the exponent) is a *string*. So the task
+reads ``params.json`` with a JSON parser and writes the values with PyYAML's dumper, which that
+loader reads back exactly (the same resolvers on both sides); papermill then gets the very values
+``nbops run`` hands its API (tests/core/test_kestra_transport.py).
 """
 from __future__ import annotations
 
@@ -19,6 +28,11 @@ from .pipeline import Pipeline, PipelineStep
 COMMANDS = "io.kestra.plugin.scripts.python.Commands"
 PARALLEL = "io.kestra.plugin.core.flow.Parallel"
 PARAMS_FILE = "params.json"
+PARAMS_YAML = "params.yaml"  # what papermill reads: params.json re-written by a YAML dumper
+RUNTIME_FILE = "kernel_ext.py"  # kernel_ext/runtime.py's text, for notebooks that import kernel_ext
+# static (no user value, no Pebble delimiters): params.json → params.yaml, with the container's Python
+PARAMS_TO_YAML = (f'import json, pathlib, yaml; text = pathlib.Path("{PARAMS_FILE}").read_text(encoding="utf-8"); '
+                  f'pathlib.Path("{PARAMS_YAML}").write_text(yaml.safe_dump(json.loads(text)), encoding="utf-8")')
 REQUIREMENTS_FILE = "requirements.txt"
 CONSTRAINTS_FILE = "constraints.txt"
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ ./-]*\Z")
@@ -32,7 +46,10 @@ def params_template(sources: Mapping[str, str]) -> str:
 
 
 def input_source(name: str) -> str:
-    return f"inputs.{name}"
+    """An input's expression: null when the input has no value (an optional input left empty is
+    absent from ``inputs``, and Kestra renders with strict variables; ``??`` is Kestra's
+    null-coalescing operator, K core/.../runners/pebble/Extension.java:68)."""
+    return f"(inputs.{name} ?? null)"
 
 
 def output_source(task_id: str, name: str) -> str:
@@ -42,9 +59,14 @@ def output_source(task_id: str, name: str) -> str:
 def papermill_command(notebook: str, output: str, kernel: str, with_params: bool) -> str:
     words = ["papermill", notebook, output, "--kernel", kernel]
     if with_params:
-        words += ["--parameters_file", PARAMS_FILE]
+        words += ["--parameters_file", PARAMS_YAML]
     words += ["--stdout-file", "/dev/stdout", "--no-progress-bar", "--log-level", "WARNING"]
     return shlex.join(words)
+
+
+def params_commands(with_params: bool) -> list[str]:
+    """What turns the rendered ``params.json`` into the file papermill reads (none without parameters)."""
+    return [shlex.join(["python", "-c", PARAMS_TO_YAML])] if with_params else []
 
 
 def output_file_ref(task_id: str, file: str) -> str:
@@ -69,20 +91,24 @@ def stderr_properties(target: KestraVersion) -> dict[str, Any]:
 def notebook_task(task_id: str, notebook: str, params: Mapping[str, str], options: Options, *, image: str | None,
                   requirements: Sequence[str], retry: Retry | None, timeout: str | None,
                   files: Sequence[str] = (), upstream_files: Mapping[str, str] | None = None,
-                  produces: Sequence[str] = ()) -> Task:
+                  produces: Sequence[str] = (), runtime: str | None = None) -> Task:
     """One Commands task running ``notebook`` (a namespace-file path) with papermill. Files that
     earlier tasks produced arrive through ``inputFiles``; the files this one produces leave
-    through ``outputFiles`` (each Kestra task has a working folder of its own)."""
+    through ``outputFiles`` (each Kestra task has a working folder of its own). ``runtime`` is the
+    text of the module ``kernel_ext`` the notebook imports, shipped as ``kernel_ext.py``."""
     output = f"{task_id}.output.ipynb"
     input_files = {**(upstream_files or {}), **install_files(requirements, options)}
     if params:
         input_files[PARAMS_FILE] = params_template(params)
+    if runtime is not None:
+        input_files[RUNTIME_FILE] = runtime
     properties = {
         "containerImage": image or options.image,
         "namespaceFiles": {"enabled": True, "include": list(dict.fromkeys([notebook, *files]))},
         "inputFiles": dict(sorted(input_files.items())),
         "beforeCommands": install_commands(options),
-        "commands": [papermill_command(notebook, output, options.kernel, bool(params))],
+        "commands": [*params_commands(bool(params)),
+                     papermill_command(notebook, output, options.kernel, bool(params))],
         **stderr_properties(options.kestra),
         "outputFiles": [output, *produces],
     }
@@ -131,20 +157,21 @@ def parallel_task(task_id: str, children: Sequence[Task]) -> Task:
 
 
 def step_task(step: PipelineStep, pipeline: Pipeline, options: Options, *, image: str | None,
-              requirements: Sequence[str]) -> Task:
+              requirements: Sequence[str], runtime: str | None = None) -> Task:
     sources = {name: output_source(task, name) if task else input_source(name) for name, task in step.feeds}
     upstream = {file: output_file_ref(task, file) for file, task in step.upstream_files}
     return notebook_task(step.task_id, step.notebook, sources, options, image=image, requirements=requirements,
                          retry=pipeline.retry, timeout=pipeline.timeout, files=step.files, upstream_files=upstream,
-                         produces=step.produces)
+                         produces=step.produces, runtime=runtime if step.uses_runtime else None)
 
 
 def pipeline_tasks(pipeline: Pipeline, options: Options, *, image: str | None,
-                   requirements: Sequence[str]) -> list[Task]:
+                   requirements: Sequence[str], runtime: str | None = None) -> list[Task]:
     """The flow's tasks: a Commands task per step, the steps of a parallel group inside a Parallel task."""
     tasks: list[Task] = []
     for group in pipeline.groups:
-        children = [step_task(s, pipeline, options, image=image, requirements=requirements) for s in group.steps]
+        children = [step_task(s, pipeline, options, image=image, requirements=requirements, runtime=runtime)
+                    for s in group.steps]
         if group.parallel_id is not None:
             tasks.append(parallel_task(group.parallel_id, children))
         else:

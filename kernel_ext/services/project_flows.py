@@ -7,6 +7,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+from ..adapters.files import runtime_module_text
 from ..adapters.notebooks import read_notebook
 from ..adapters.project import Project
 from ..core.convert import Conversion, convert
@@ -46,7 +47,7 @@ def convert_source(project: Project, path: Path, notebook: NotebookSource, *, re
         except NbopsError:
             return None  # reported as a missing/unreadable step by the converter
 
-    return convert(notebook, project.options, load_step, render=render)
+    return convert(notebook, project.options, load_step, render=render, runtime=runtime_module_text())
 
 
 def identify(project: Project, path: Path) -> FlowIdentity | None:

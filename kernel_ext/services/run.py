@@ -188,7 +188,8 @@ class Execution:
         notebook = self.project.relative(self.base / step.notebook)
         executed = self.project.relative(outcome.output_notebook) if outcome.output_notebook else None
         record = StepRecord(step.task_id, notebook, outcome.status, started, outcome.ended, attempts, executed,
-                            frozen_map(self._redacted(params)), frozen_map(outcome.outputs), outcome.error)
+                            frozen_map(self._redacted(params)), frozen_map(outcome.outputs), outcome.error,
+                            outcome.warnings)
         self.store.record_step(self.id, record)
         if self.on_step:
             self.on_step(record)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 import yaml
 
-from conftest import Repo, write_notebook
+from conftest import ROOT, Repo, write_notebook
+from kernel_ext.core.tasks import PARAMS_TO_YAML
 
 
 def flow_of(repo: Repo, relative: str) -> dict:
@@ -33,9 +35,12 @@ def test_parameters_reach_papermill_through_a_json_file_never_the_shell(repo: Re
     repo.nb("evil.ipynb", params="name = \"x'; rm -rf / #\"  # $(reboot)\n")
     assert repo.cli("export").code == 0
     task = flow_of(repo, "evil.yml")["tasks"][0]
-    command = task["commands"][0]
-    assert "rm -rf" not in command and "inputs" not in command and "--parameters_file params.json" in command
-    assert task["inputFiles"]["params.json"] == '{"name": {{ inputs.name | toJson }}}'
+    convert, papermill = task["commands"]
+    for command in (convert, papermill):
+        assert "rm -rf" not in command and "reboot" not in command and "inputs" not in command
+    assert shlex.split(convert) == ["python", "-c", PARAMS_TO_YAML]  # params.json, read as JSON, for papermill
+    assert "--parameters_file params.yaml" in papermill
+    assert task["inputFiles"]["params.json"] == '{"name": {{ (inputs.name ?? null) | toJson }}}'
 
 
 def test_header_keys_become_kestra_keys(repo: Repo) -> None:
@@ -241,12 +246,17 @@ def test_kestra_passthrough_cannot_move_the_flow(repo: Repo) -> None:
     assert result.code == 3 and "kestra.namespace cannot be set" in result.out and repo.files() == {}
 
 
-def test_only_real_imports_add_nbops_to_the_requirements(repo: Repo) -> None:
+def test_only_real_imports_ship_the_outputs_helper_and_nbops_is_never_a_requirement(repo: Repo) -> None:
+    """nbops is not published: a requirement of that name could not install, or install anyone's
+    package. The helper travels with the task instead, as kernel_ext.py (kernel_ext/runtime.py)."""
     repo.nb("commented.ipynb", body="# import kernel_ext  (not used)\nprint(1)\n")
     repo.nb("imports.ipynb", body="from kernel_ext import output\noutput(rows=1)\n")
     assert repo.cli("export").code == 0
-    assert "nbops" not in flow_of(repo, "commented.yml")["tasks"][0]["inputFiles"]["requirements.txt"]
-    assert "nbops\n" in flow_of(repo, "imports.yml")["tasks"][0]["inputFiles"]["requirements.txt"]
+    commented, imports = (flow_of(repo, f"{n}.yml")["tasks"][0]["inputFiles"] for n in ("commented", "imports"))
+    assert "kernel_ext.py" not in commented
+    assert imports["kernel_ext.py"] == (ROOT / "kernel_ext" / "runtime.py").read_text(encoding="utf-8")
+    for files in (commented, imports):
+        assert "nbops" not in files["requirements.txt"].split()
 
 
 def test_configured_requirements_add_to_papermill(repo: Repo) -> None:
@@ -341,6 +351,6 @@ def test_declared_step_outputs_feed_later_steps_in_kestra_too(repo: Repo) -> Non
     assert repo.cli("export").code == 0
     a, b = flow_of(repo, "pipe/main.yml")["tasks"]
     assert b["inputFiles"]["params.json"] == ('{"rows": {{ outputs.a.vars.rows | toJson }}, '
-                                              '"day": {{ inputs.day | toJson }}}')
+                                              '"day": {{ (inputs.day ?? null) | toJson }}}')
     repo.nb("pipe/main.ipynb", "steps:\n  - {notebook: _a.ipynb, outputs: [not-a-name]}\n")
     assert "is not a parameter name" in repo.cli("export").out

@@ -12,12 +12,12 @@ import yaml
 from conftest import ROOT, Repo
 from kernel_ext.adapters.project import Project, find_project
 from kernel_ext.core.pipeline import Pipeline, PipelineStep
-from kernel_ext.core.tasks import PARALLEL, PARAMS_FILE, REQUIREMENTS_FILE
+from kernel_ext.core.tasks import PARALLEL, PARAMS_FILE, REQUIREMENTS_FILE, RUNTIME_FILE, input_source, output_source
 from kernel_ext.errors import InvalidError, NbopsError
 from kernel_ext.services.project_flows import convert_notebook
 from kernel_ext.services.run import prepare, resolve_notebook
 
-_PARAM = re.compile(r'"(\w+)": \{\{ (\S+) \| toJson \}\}')
+_PARAM = re.compile(r'"(\w+)": \{\{ (\(\S+ \?\? null\)|\S+) \| toJson \}\}')
 _FILE_REF = re.compile(r"^\{\{ outputs\.(\w+)\.outputFiles\['(.+)'\] \}\}$")
 
 
@@ -41,6 +41,7 @@ def _wiring(task: dict[str, Any]) -> dict[str, Any]:
     files = dict(task["inputFiles"])
     params = [(name, source) for name, source in _PARAM.findall(files.pop(PARAMS_FILE, "{}"))]
     files.pop(REQUIREMENTS_FILE)
+    files.pop(RUNTIME_FILE, None)
     upstream = {}
     for name, ref in files.items():
         producer, file = _FILE_REF.match(ref).groups()  # type: ignore[union-attr]
@@ -51,7 +52,7 @@ def _wiring(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _expected(step: PipelineStep, pipeline: Pipeline, retry: Any) -> dict[str, Any]:
-    params = [(name, f"outputs.{task}.vars.{name}" if task else f"inputs.{name}") for name, task in step.feeds]
+    params = [(name, output_source(task, name) if task else input_source(name)) for name, task in step.feeds]
     return {"id": step.task_id, "params": params, "upstream": dict(step.upstream_files),
             "include": list(dict.fromkeys([step.notebook, *step.files])),
             "outputFiles": [f"{step.task_id}.output.ipynb", *step.produces], "retry": retry,
