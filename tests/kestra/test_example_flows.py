@@ -24,9 +24,7 @@ FLOWS = sorted(p.relative_to(FLOWS_DIR).as_posix() for p in FLOWS_DIR.rglob("*.y
                if p.read_text(encoding="utf-8").startswith(GENERATED))
 TARGET = load_options(ROOT).kestra_version
 OLDEST = "0.21"
-E_REASON = ("on Kestra < 0.23 stderr makes a script task WARNING (warningOnStdErr defaults to true) and every kernel "
-            "start writes ipykernel's 'Kernel is running over TCP' warning to stderr: helper E emits "
-            "warningOnStdErr: false for targets < 0.23 (issue 11, point 1)")
+
 
 Replayer = Callable[[Path, Path, str], r.ExecutionResult]
 
@@ -79,7 +77,6 @@ def test_every_example_flow_ends_success_with_its_outputs(flow: str, replayed: R
     _assert_success_with_outputs(replayed(FLOWS_DIR / flow, ROOT, TARGET), FLOWS_DIR / flow)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=E_REASON)
 @pytest.mark.parametrize("flow", FLOWS)
 def test_every_example_flow_ends_success_on_kestra_0_21(flow: str, replayed: Replayer,
                                                         exported_for_oldest: Path) -> None:
@@ -102,6 +99,5 @@ def test_weekly_summary_runs_after_load_sales(replayed: Replayer) -> None:
     _after_load_sales(FLOWS_DIR, ROOT, TARGET, replayed)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=E_REASON)
 def test_weekly_summary_runs_after_load_sales_on_kestra_0_21(replayed: Replayer, exported_for_oldest: Path) -> None:
     _after_load_sales(exported_for_oldest / "_flows", exported_for_oldest, OLDEST, replayed)

@@ -44,28 +44,16 @@ def _both(repo: Repo, tmp_path: Path, name: str, params: str, body: str) -> tupl
             (record["status"], canonical(record["outputs"] or {})))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a FLOAT reaches the notebook through {{ inputs.big | toJson }}: Jackson writes 1.2345678E7, which papermill's "
-    "YAML 1.1 reader takes for a string (helper F fixes the transport); note that Kestra's FLOAT input is a "
-    "32-bit java.lang.Float (FloatInput extends Input<Float>), so 12345678.5 arrives as 12345678.0 in Kestra "
-    "whatever the transport, and nbops run must say so"))
 def test_a_large_float_parameter_reaches_the_kernel_as_in_nbops_run(repo: Repo, tmp_path: Path) -> None:
     kestra, local = _both(repo, tmp_path, "big", "big = 12345678.5\n", seen("big"))
     assert kestra == local
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "kernel_ext.output(x=float('nan')) prints NaN, which Kestra's Jackson refuses (the whole outputs line is lost) "
-    "while nbops run keeps it; and the flow's 'pip install nbops' fails in Kestra: helper F makes outputs JSON "
-    "Kestra accepts, read as strictly by nbops run, and ships a runtime helper"))
 def test_a_nan_output_is_treated_alike(repo: Repo, tmp_path: Path) -> None:
     kestra, local = _both(repo, tmp_path, "nan", "x = 1\n", "import kernel_ext\nkernel_ext.output(x=float('nan'))\n")
     assert kestra == local
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a notebook importing kernel_ext gets 'nbops' in its flow's requirements: no such package is published, so "
-    "Kestra's pip install fails (and the container has no kernel_ext): helper F ships a runtime helper"))
 def test_a_notebook_using_kernel_ext_for_outputs_succeeds_in_both(repo: Repo, tmp_path: Path) -> None:
     kestra, local = _both(repo, tmp_path, "helper", "n = 3\n", "import kernel_ext\nkernel_ext.output(total=n * 2)\n")
     assert kestra == local == ("SUCCESS", json.dumps({"total": 6}))
@@ -77,9 +65,6 @@ def test_a_failing_cell_fails_in_both(repo: Repo, tmp_path: Path) -> None:
     assert kestra == local and kestra[0] == "FAILED"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Kestra >= 1.0 renders input defaults as Pebble: a string default holding '{{ name }}' fails the execution "
-    "(strict variables) instead of reaching the notebook as typed (issue 11, point 2)"))
 def test_a_string_default_with_braces_reaches_the_kernel_as_typed(repo: Repo, tmp_path: Path) -> None:
     kestra, local = _both(repo, tmp_path, "braces", 'greeting = "Hello {{ name }}"\n', seen("greeting"))
     assert kestra == local
