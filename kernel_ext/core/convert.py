@@ -11,6 +11,7 @@ from .emit import render_flow
 from .header import Header, Step, parse_header
 from .identity import flow_file, flow_identity, header_cell, namespace_for, snake_case
 from .input_types import flow_default
+from .kernel_choice import kernel_choice
 from .mapping import flow_from_dict, flow_to_dict, input_fields, retry_from_dict, trigger_from_dict
 from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Trigger, frozen_map
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
@@ -167,15 +168,19 @@ class _Build:
         self.used_ids.add(candidate)
         return candidate
 
-    def step(self, task_id: str, file_name: str, feeds: Mapping[str, str | None],
+    def step(self, task_id: str, file_name: str, feeds: Mapping[str, str | None], source: NotebookSource,
              declared: Step | None = None) -> PipelineStep:
         """A step fed ``feeds`` (parameter → the task whose output it takes; None: the flow input)."""
         if not SAFE_FILE_NAME.match(file_name):
             self.problem(f"notebook path {file_name!r} has characters Kestra commands cannot carry safely",
                          hint="rename it with letters, digits, '_', '-', '.', spaces and '/' only")
+        kernel, refused = kernel_choice(source, self.options)
+        if refused is not None:
+            where = f"step {declared.notebook}: " if declared else ""
+            self.problem(where + refused.message, "steps" if declared else None, refused.hint)
         produces, outputs = (declared.produces, declared.outputs) if declared else ((), ())
         return PipelineStep(self.unique_id(task_id), file_name, tuple(feeds.items()), produces, outputs,
-                            self.header.files, tuple(self.upstream_files.items()))
+                            self.header.files, tuple(self.upstream_files.items()), kernel)
 
     def pipeline_step(self, step: Step) -> PipelineStep | None:
         source = self.steps.get(step.notebook)
@@ -187,11 +192,11 @@ class _Build:
             self.problem(f"step {step.notebook}: {p.message}", "steps", p.hint)
         feeds = {p.name: self.upstream_vars.get(p.name) for p in params
                  if p.name in self.upstream_vars or p.name in self.input_names}
-        return self.step(snake_case(source.stem), step.notebook, feeds, step)
+        return self.step(snake_case(source.stem), step.notebook, feeds, source, step)
 
     def pipeline(self, file_name: str) -> Pipeline:
         if not self.header.steps:
-            only = self.step("run_notebook", file_name, dict.fromkeys(self.input_order))
+            only = self.step("run_notebook", file_name, dict.fromkeys(self.input_order), self.notebook)
             return Pipeline((PipelineGroup((only,)),), self.retry, self.header.timeout)
         groups: list[PipelineGroup] = []
         for group in self.header.steps:

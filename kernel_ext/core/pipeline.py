@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .kernel_choice import KernelChoice
 from .model import Retry
 
 
@@ -19,6 +20,7 @@ class PipelineStep:
     outputs: tuple[str, ...] = ()  # outputs later steps take as parameters
     files: tuple[str, ...] = ()  # namespace-file globs it reads
     upstream_files: tuple[tuple[str, str], ...] = ()  # (file, producing task id)
+    kernel: KernelChoice = KernelChoice()  # the kernel it runs in (its notebook's), and that kernel's image
 
     @property
     def params(self) -> tuple[str, ...]:
