@@ -139,10 +139,13 @@ def _alive(pid: int) -> bool:
         return False
 
 
-# The arguments nbclient gives an IPython kernel (nbclient 0.11 client.py, async_start_new_kernel:
-# its ``ipython_hist_file`` default, ':memory:'): prepared kernels are made with them, and a start
-# that asks for others is refused rather than served by a kernel that differs.
-NBCLIENT_KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
+def nbclient_arguments(kernel_name: str) -> tuple[str, ...]:
+    """The arguments nbclient gives the kernel: ``--HistoryManager.hist_file=:memory:`` (its
+    ``ipython_hist_file`` default) when jupyter_client calls it an IPython kernel, i.e. by name
+    (nbclient 0.11 client.py, async_start_new_kernel; jupyter_client 8 manager.py, ``ipykernel``).
+    Prepared kernels are made with them; a start that asks for others is refused rather than
+    served by a kernel that differs."""
+    return ("--HistoryManager.hist_file=:memory:",) if kernel_name in {"python", "python2", "python3"} else ()
 
 
 @dataclass
@@ -150,7 +153,7 @@ class PreparedKernel:
     pid: int
     connection_file: str
     fifo: str
-    arguments: tuple[str, ...] = NBCLIENT_KERNEL_ARGUMENTS
+    arguments: tuple[str, ...] = ()
 
     def go(self, cwd: str, env: dict[str, str], timeout: float = 60.0) -> None:
         """Hand the kernel its folder and environment; it starts serving. Opening the FIFO waits
@@ -286,12 +289,13 @@ class KernelPool:
         os.mkfifo(fifo, 0o600)
         zygote = self._zygote
         assert zygote is not None and zygote.stdin is not None and zygote.stdout is not None
-        request = {"connection_file": connection_file, "fifo": fifo, "argv": list(NBCLIENT_KERNEL_ARGUMENTS)}
+        arguments = nbclient_arguments(self.kernel_name)
+        request = {"connection_file": connection_file, "fifo": fifo, "argv": list(arguments)}
         zygote.stdin.write(json.dumps(request) + "\n")
         reply = zygote.stdout.readline()
         if not reply:
             raise NbopsError("the kernel zygote stopped unexpectedly", hint="run with -v to see why")
-        return PreparedKernel(json.loads(reply)["pid"], connection_file, fifo)
+        return PreparedKernel(json.loads(reply)["pid"], connection_file, fifo, arguments)
 
     def close(self) -> None:
         """Discard kernels nobody used and stop the zygote."""

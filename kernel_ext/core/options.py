@@ -8,7 +8,6 @@ from typing import Any
 from ..errors import ConfigError
 from .kestra_version import DEFAULT, KestraVersion, version
 
-
 KERNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")  # jupyter_client's kernelspec names (kernelspec.py)
 
 

@@ -31,7 +31,7 @@ def test_kernel_and_language_come_from_the_metadata(metadata: object, expected: 
 def test_an_r_notebook_read_from_disk_is_refused_then_configured() -> None:
     source = notebook_from_text(text({"kernelspec": {"name": "ir", "display_name": "R"}, "language_info": {"name": "R"}}),
                                 "notebooks/r.ipynb")
-    choice, problem = kernel_choice(source, Options())
+    _, problem = kernel_choice(source, Options())
     assert problem is not None and "R kernel 'ir'" in problem.message
     configured = Options.from_table({"kernels": {"ir": {"image": "r:1"}}})
     assert kernel_choice(source, configured) == (KernelChoice("ir", "R", "r:1", True), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kernel_ext.core.convert import convert
-from kernel_ext.core.kernel_choice import KernelChoice, kernel_choice
+from kernel_ext.core.kernel_choice import kernel_choice
 from kernel_ext.core.notebook import Cell, CellKind, NotebookSource
 from kernel_ext.core.options import KernelImage, Options
 from kernel_ext.errors import ConfigError
@@ -73,7 +73,7 @@ def test_a_python_kernel_can_be_given_an_image_of_its_own() -> None:
 
 
 def test_a_notebook_in_another_language_without_a_kernel_name_is_refused() -> None:
-    choice, problem = kernel_choice(notebook(kernel=None, language="julia"), Options())
+    _, problem = kernel_choice(notebook(kernel=None, language="julia"), Options())
     assert problem is not None and "written in julia" in problem.message
 
 

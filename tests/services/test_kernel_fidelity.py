@@ -7,13 +7,15 @@ matplotlib fell back to Agg and drew nothing into the notebook (issue 11, point 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import papermill
 import pytest
 
-from conftest import CellSpec, Repo, write_notebook
+from conftest import NAMESPACE, CellSpec, Repo, write_notebook
+from kernel_ext.adapters.kernels import KernelPool
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +27,8 @@ CELLS: list[CellSpec] = [
     ("code", 'import subprocess\nsubprocess.run(["echo", "from a child process"], check=True)\nNone\n', []),
     ("code", "import matplotlib.pyplot as plt\nplt.plot([1, 2, n])\nplt.title('a chart')\nplt.show()\n", []),
     ("code", "fig, ax = plt.subplots()\nax.bar(['a', 'b'], [n, 1])\n", []),  # drawn at the cell's end
-    ("code", "from IPython.display import HTML, JSON, Markdown, display\n"
-             "display(HTML('<b>bold</b>'))\ndisplay(Markdown('*in Markdown*'))\ndisplay(JSON({'a': [1, 2]}))\n", []),
+    ("code", ("from IPython.display import HTML, JSON, Markdown, display\n"
+              "display(HTML('<b>bold</b>'))\ndisplay(Markdown('*in Markdown*'))\ndisplay(JSON({'a': [1, 2]}))\n"), []),
     ("code", "import pandas as pd\npd.DataFrame({'x': [1, 2], 'y': ['a', 'b']})\n", []),
     ("code", "42\n", []),
     ("code", "import os\nprint(os.environ.get('MPLBACKEND'), os.environ.get('TERM'), os.environ.get('PAGER'))\n", []),
@@ -35,6 +37,13 @@ CELLS: list[CellSpec] = [
 RAISES = ("code", 'raise ValueError("a cell fails")\n', ["raises-exception"])  # nbclient goes on after it
 FAILS = ("code", 'raise ValueError("a cell fails")\n', [])  # nbclient stops there
 AFTER = ("code", 'print("after the error")\n', [])
+
+
+def outside_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels started from here capture what child processes write to fds 1 and 2, as everywhere
+    else: ipykernel turns that off while PYTEST_CURRENT_TEST is set (ipykernel 7 iostream.py,
+    OutStream.__init__), which pytest sets again before each test function runs."""
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
 
 
 def shape(notebook: dict[str, Any]) -> list[list[tuple[str, ...]]]:
@@ -59,12 +68,12 @@ def texts(notebook: dict[str, Any]) -> list[str]:
             for cell in notebook["cells"] for o in cell.get("outputs", []) if o["output_type"] == "stream"]
 
 
-def papermill_run(source: Path, folder: Path) -> dict[str, Any]:
+def papermill_run(source: Path, folder: Path, kernel: str = "python3") -> dict[str, Any]:
     """The reference: papermill with a kernel jupyter_client starts the usual way."""
     folder.mkdir(parents=True, exist_ok=True)
     output = folder.parent / f"{folder.name}.papermill.ipynb"
     try:
-        papermill.execute_notebook(str(source), str(output), parameters={"n": 3}, kernel_name="python3",
+        papermill.execute_notebook(str(source), str(output), parameters={"n": 3}, kernel_name=kernel,
                                    cwd=str(folder), progress_bar=False)
     except papermill.PapermillExecutionError:
         pass
@@ -84,22 +93,26 @@ def charts(notebook: dict[str, Any]) -> int:
     return sum("image/png" in o.get("data", {}) for cell in notebook["cells"] for o in cell.get("outputs", []))
 
 
-def test_nbops_run_gives_the_outputs_papermill_gives(repo: Repo, tmp_path: Path) -> None:
+def test_nbops_run_gives_the_outputs_papermill_gives(repo: Repo, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    outside_pytest(monkeypatch)
     source = write_notebook(repo.root / "notebooks" / "kinds.ipynb", CELLS)
     result = repo.cli("run", "notebooks/kinds.ipynb", "--json")
     assert result.code == 0, result.out + result.err
     ours = executed(repo, json.loads(result.out))
     reference = papermill_run(source, tmp_path / "pm" / "run_notebook")
     assert charts(reference) == 2, "the reference itself must draw both charts"
+    assert shape(reference)[5] == [("stream", "stdout")]  # a child process's output reaches the notebook
     same_outputs(ours, reference)
 
 
 @pytest.mark.parametrize("error", [RAISES, FAILS], ids=["raises-exception", "untagged"])
-def test_a_failing_cell_gives_the_outputs_and_the_error_papermill_gives(repo: Repo, tmp_path: Path,
-                                                                        error: CellSpec) -> None:
+def test_a_failing_cell_gives_the_outputs_and_the_error_papermill_gives(
+        repo: Repo, tmp_path: Path, error: CellSpec, monkeypatch: pytest.MonkeyPatch) -> None:
     """papermill fails the run on any error output, tagged `raises-exception` or not (papermill 2.7
     execute.py, raise_for_execution_errors), so Kestra's task fails too; with the tag, nbclient
     runs the cells after it first."""
+    outside_pytest(monkeypatch)
     source = write_notebook(repo.root / "notebooks" / "fails.ipynb", [*CELLS, error, AFTER])
     result = repo.cli("run", "notebooks/fails.ipynb", "--json")
     assert result.code == 10, result.out + result.err
@@ -109,7 +122,9 @@ def test_a_failing_cell_gives_the_outputs_and_the_error_papermill_gives(repo: Re
     assert (shape(ours)[-1] == [("stream", "stdout")]) is (error is RAISES)
 
 
-def test_sweeps_and_parallel_steps_give_the_outputs_papermill_gives(repo: Repo, tmp_path: Path) -> None:
+def test_sweeps_and_parallel_steps_give_the_outputs_papermill_gives(
+        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    outside_pytest(monkeypatch)
     source = write_notebook(repo.root / "notebooks" / "kinds.ipynb", CELLS)
     reference = papermill_run(source, tmp_path / "pm" / "run_notebook")
     grid = tmp_path / "grid.yml"
@@ -154,9 +169,11 @@ def probed(notebook: dict[str, Any]) -> dict[str, Any]:
     return json.loads(texts(notebook)[-1])
 
 
-def test_a_forked_kernel_is_the_kernel_jupyter_client_starts(repo: Repo, tmp_path: Path) -> None:
+def test_a_forked_kernel_is_the_kernel_jupyter_client_starts(repo: Repo, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The process as the notebook sees it: environment (MPLBACKEND, the terminal variables
     ipykernel sets), sys.path, sys.argv, _dh, session, threads, signal handlers, configuration."""
+    outside_pytest(monkeypatch)
     source = write_notebook(repo.root / "notebooks" / "probe.ipynb", [("code", "n = 3\n", ["parameters"]),
                                                                       ("code", PROBE, [])])
     result = repo.cli("run", "notebooks/probe.ipynb", "--json")
@@ -164,3 +181,26 @@ def test_a_forked_kernel_is_the_kernel_jupyter_client_starts(repo: Repo, tmp_pat
     ours, reference = probed(executed(repo, json.loads(result.out))), probed(papermill_run(source, tmp_path / "pm"))
     assert reference["env"]["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
     assert ours == reference
+
+
+def test_a_python_kernel_of_another_name_is_forked_as_jupyter_client_starts_it(
+        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """nbclient gives an in-memory history only to kernels named python/python3: a kernel of
+    another name that runs this interpreter is still forked, with the arguments nbclient gives it."""
+    outside_pytest(monkeypatch)
+    spec = tmp_path / "jupyter" / "kernels" / "analysis"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Analysis", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))  # its history file goes there, not to ~
+    (repo.root / "pyproject.toml").write_text(f'[tool.nbops]\nnamespace = "{NAMESPACE}"\nkernel = "analysis"\n')
+    with KernelPool("analysis") as pool:
+        assert pool.usable  # served by the zygote
+    source = write_notebook(repo.root / "notebooks" / "probe.ipynb", [("code", "n = 3\n", ["parameters"]),
+                                                                      ("code", PROBE, [])])
+    result = repo.cli("run", "notebooks/probe.ipynb", "--json")
+    assert result.code == 0, result.out + result.err
+    ours = probed(executed(repo, json.loads(result.out)))
+    reference = probed(papermill_run(source, tmp_path / "pm", kernel="analysis"))
+    assert reference["history"].endswith("history.sqlite") and ours == reference
