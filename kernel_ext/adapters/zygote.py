@@ -126,7 +126,8 @@ def _settle(app: Any, env: dict[str, str], cwd: str, made: dict[str, str]) -> No
     os.chdir(cwd)
     if shell is not None:
         shell.starting_dir = os.getcwd()  # InteractiveShell.init_instance_attrs
-        shell.history_manager.dir_hist[:] = [Path.cwd()]  # HistoryManager.reset: the shell's _dh
+        dir_hist = shell.history_manager.dir_hist  # HistoryManager.reset: the shell's _dh (Path or str by version)
+        dir_hist[:] = [type(dir_hist[0])(os.getcwd()) if dir_hist else Path.cwd()]
         session = os.environ.get("JPY_SESSION_NAME")  # IPythonKernel.__init__: __session__ from the environment
         if session:
             shell.user_ns["__session__"] = session
