@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
@@ -40,9 +41,19 @@ def kernel_spec(name: str) -> KernelSpec:
     try:
         return KernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel:
-        raise NbopsError(f"no Jupyter kernel named {name!r} is installed",
-                         hint=f"install it with: python -m ipykernel install --user --name {name} "
-                              "(or set [tool.nbops] kernel to one of: jupyter kernelspec list)") from None
+        raise missing_kernel(name) from None
+
+
+def missing_kernel(name: str, language: str | None = None, notebook: str | None = None) -> NbopsError:
+    """The error for a kernel spec that is not installed, naming it (and whose kernel it is)."""
+    whose = f" (the {language} kernel of {notebook})" if language and notebook else \
+        f" (the {language} kernel)" if language else ""
+    if (language or "python").lower() == "python":
+        hint = (f"install it with: python -m ipykernel install --user --name {name} "
+                "(or set [tool.nbops] kernel to one of: jupyter kernelspec list)")
+    else:
+        hint = f"install the {language} kernel under the name {name!r}; `jupyter kernelspec list` shows those installed"
+    return NbopsError(f"no Jupyter kernel named {name!r} is installed{whose}", hint=hint)
 
 
 class PromptKernelClient(AsyncKernelClient):  # type: ignore[misc]
@@ -128,11 +139,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def nbclient_arguments(kernel_name: str) -> tuple[str, ...]:
+    """The arguments nbclient gives the kernel: ``--HistoryManager.hist_file=:memory:`` (its
+    ``ipython_hist_file`` default) when jupyter_client calls it an IPython kernel, i.e. by name
+    (nbclient 0.11 client.py, async_start_new_kernel; jupyter_client 8 manager.py, ``ipykernel``).
+    Prepared kernels are made with them; a start that asks for others is refused rather than
+    served by a kernel that differs."""
+    return ("--HistoryManager.hist_file=:memory:",) if kernel_name in {"python", "python2", "python3"} else ()
+
+
 @dataclass
 class PreparedKernel:
     pid: int
     connection_file: str
     fifo: str
+    arguments: tuple[str, ...] = ()
 
     def go(self, cwd: str, env: dict[str, str], timeout: float = 60.0) -> None:
         """Hand the kernel its folder and environment; it starts serving. Opening the FIFO waits
@@ -165,13 +186,17 @@ class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
         km: Any = self.parent
         km.load_connection_file(self.prepared.connection_file)
         self.connection_info = km.get_connection_info()
-        kwargs.pop("extra_arguments", None)
+        arguments = tuple(kwargs.pop("extra_arguments", None) or ())
+        if arguments != self.prepared.arguments:
+            raise RuntimeError(f"the prepared kernel was started with {list(self.prepared.arguments)}, "
+                               f"not the {list(arguments)} this run asks for")
         return await super(LocalProvisioner, self).pre_launch(cmd=["(prepared kernel)"], **kwargs)
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         assert self.prepared is not None
         cwd = str(kwargs.get("cwd") or os.getcwd())
         env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launch_kernel adds (launcher.py, POSIX)
         self.prepared.go(cwd, env)
         self.process = ForkedKernelProcess(self.prepared.pid)  # type: ignore[assignment]
         self.pid = self.pgid = self.prepared.pid  # the kernel leads its own process group
@@ -222,10 +247,10 @@ class KernelPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def require(self) -> None:
-        """Fail now, clearly, if the kernel spec is missing."""
+    def require(self, language: str | None = None, notebook: str | None = None) -> None:
+        """Fail now, clearly, if the kernel spec is missing (naming the notebook it is for, if given)."""
         if self.spec is None:
-            raise self.missing
+            raise missing_kernel(self.kernel_name, language, notebook) if language else self.missing
 
     def manager(self) -> AsyncKernelManager:
         """A manager for a fresh kernel; with the pool, one already forked and initialised."""
@@ -264,11 +289,13 @@ class KernelPool:
         os.mkfifo(fifo, 0o600)
         zygote = self._zygote
         assert zygote is not None and zygote.stdin is not None and zygote.stdout is not None
-        zygote.stdin.write(json.dumps({"connection_file": connection_file, "fifo": fifo}) + "\n")
+        arguments = nbclient_arguments(self.kernel_name)
+        request = {"connection_file": connection_file, "fifo": fifo, "argv": list(arguments)}
+        zygote.stdin.write(json.dumps(request) + "\n")
         reply = zygote.stdout.readline()
         if not reply:
             raise NbopsError("the kernel zygote stopped unexpectedly", hint="run with -v to see why")
-        return PreparedKernel(json.loads(reply)["pid"], connection_file, fifo)
+        return PreparedKernel(json.loads(reply)["pid"], connection_file, fifo, arguments)
 
     def close(self) -> None:
         """Discard kernels nobody used and stop the zygote."""
@@ -285,6 +312,56 @@ class KernelPool:
         for leftover in Path(self._folder).glob("*"):
             leftover.unlink(missing_ok=True)
         Path(self._folder).rmdir()
+
+
+class KernelPools:
+    """A :class:`KernelPool` per kernel spec name, each made when first asked for (those named in
+    ``warm`` at once, so their zygotes start while the caller does other work): the steps of one
+    flow may run in different kernels."""
+
+    def __init__(self, warm: Iterable[str] = (), ahead: int = 1):
+        self._ahead = ahead
+        self._pools: dict[str, KernelPool] = {}
+        self._lock = threading.Lock()  # parallel steps ask from their own threads
+        for name in warm:
+            self.pool(name)
+
+    def __enter__(self) -> KernelPools:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def ahead(self) -> int:
+        return self._ahead
+
+    @ahead.setter
+    def ahead(self, count: int) -> None:
+        """How many kernels each pool keeps ready (the most steps that run at once)."""
+        self._ahead = count
+        with self._lock:
+            for pool in self._pools.values():
+                pool.ahead = max(1, count)
+
+    def pool(self, name: str) -> KernelPool:
+        with self._lock:
+            pool = self._pools.get(name)
+            if pool is None:
+                pool = self._pools[name] = KernelPool(name, self._ahead)
+            return pool
+
+    def require(self, name: str, language: str | None = None, notebook: str | None = None) -> None:
+        self.pool(name).require(language, notebook)
+
+    def manager(self, name: str) -> AsyncKernelManager:
+        return self.pool(name).manager()
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
 
 
 def pool_can_serve(spec: KernelSpec) -> bool:

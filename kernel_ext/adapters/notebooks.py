@@ -32,7 +32,19 @@ def notebook_from_text(text: str, display: str) -> NotebookSource:
     if data.get("nbformat") != 4:
         raise NotebookError(display, [Problem(f"notebook is nbformat {data.get('nbformat')}, nbops reads nbformat 4",
                                               hint=_NBFORMAT_HINT)])
-    return NotebookSource(display, tuple(_cell(i, c, display) for i, c in enumerate(data["cells"])))
+    kernel, language = _kernelspec(data.get("metadata"))
+    return NotebookSource(display, tuple(_cell(i, c, display) for i, c in enumerate(data["cells"])), kernel, language)
+
+
+def _kernelspec(metadata: Any) -> tuple[str | None, str | None]:
+    """(kernelspec name, language) from the notebook's metadata, as papermill reads them
+    (papermill 2.7 ``utils.py`` nb_kernel_name, nb_language: language_info.name, else kernelspec.language)."""
+    metadata = metadata if isinstance(metadata, dict) else {}
+    spec = metadata.get("kernelspec") if isinstance(metadata.get("kernelspec"), dict) else {}
+    info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
+    name, language = spec.get("name"), info.get("name") or spec.get("language")
+    return (name.strip() or None if isinstance(name, str) else None,
+            language.strip() or None if isinstance(language, str) else None)
 
 
 def _cell(index: int, cell: Any, display: str) -> Cell:

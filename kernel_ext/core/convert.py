@@ -14,6 +14,7 @@ from .header import Header, Step, parse_header
 from .identity import flow_file, flow_identity, header_cell, namespace_for, snake_case
 from .input_types import flow_default
 from .kestra_version import Feature, KestraVersion, has
+from .kernel_choice import kernel_choice
 from .mapping import flow_from_dict, flow_to_dict, input_fields, retry_from_dict, trigger_from_dict
 from .model import Flow, FlowTrigger, Input, InputType, Output, ScheduleTrigger, Trigger, frozen_map
 from .notebook import PARAMETERS_TAG, Cell, CellKind, NotebookSource
@@ -212,9 +213,14 @@ class _Build:
         if not SAFE_FILE_NAME.match(file_name):
             self.problem(f"notebook path {file_name!r} has characters Kestra commands cannot carry safely",
                          hint="rename it with letters, digits, '_', '-', '.', spaces and '/' only")
+        kernel, refused = kernel_choice(source, self.options)
+        if refused is not None:
+            where = f"step {declared.notebook}: " if declared else ""
+            self.problem(where + refused.message, "steps" if declared else None, refused.hint)
         produces, outputs = (declared.produces, declared.outputs) if declared else ((), ())
         return PipelineStep(self.unique_id(task_id), file_name, tuple(feeds.items()), produces, outputs,
-                            self.header.files, tuple(self.upstream_files.items()), source.imports_kernel_ext())
+                            self.header.files, tuple(self.upstream_files.items()), source.imports_kernel_ext(),
+                            kernel)
 
     def pipeline_step(self, step: Step) -> PipelineStep | None:
         source = self.steps.get(step.notebook)

@@ -42,6 +42,8 @@ class NotebookSource:
 
     path: str
     cells: tuple[Cell, ...]
+    kernel: str | None = None  # metadata.kernelspec.name: the kernel it was written for
+    language: str | None = None  # metadata.kernelspec.language, else metadata.language_info.name
 
     @property
     def stem(self) -> str:

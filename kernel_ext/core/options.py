@@ -1,6 +1,7 @@
 """The one options object: ``[tool.nbops]`` in pyproject.toml, with embedded defaults."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -8,6 +9,16 @@ from ..errors import ConfigError
 from .kestra_version import DEFAULT, KestraVersion, version
 
 INSTALL_MODES = ("pip", "image")
+
+KERNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")  # jupyter_client's kernelspec names (kernelspec.py)
+
+
+@dataclass(frozen=True)
+class KernelImage:
+    """A ``[tool.nbops.kernels.<kernelspec name>]`` entry: the image that has that kernel."""
+
+    image: str  # containerImage of the tasks running notebooks in that kernel
+    install: bool = True  # False: the image already has papermill and the kernel, no pip install step
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,11 @@ class Options:
     base_image: str = "python:3.12-slim"  # what the Dockerfiles `nbops image` writes start FROM
     # the constraints file's lines, read by adapters/project.load_options (not a [tool.nbops] key)
     constraint_lines: tuple[str, ...] = field(default=(), metadata={"loaded": True})
+    kernels: tuple[tuple[str, KernelImage], ...] = ()  # [tool.nbops.kernels.<name>]: kernelspec name → its image
+
+    def kernel_image(self, name: str | None) -> KernelImage | None:
+        """The configured image of kernel ``name`` (None when it has no entry)."""
+        return dict(self.kernels).get(name) if name else None
 
     @property
     def kestra(self) -> KestraVersion:
@@ -43,7 +59,9 @@ class Options:
                 raise ConfigError(f"[tool.nbops] has unknown key {key!r}", file=source,
                                   hint="known keys: " + ", ".join(known))
             default = getattr(cls, key)
-            if isinstance(default, bool) or isinstance(default, float):
+            if key == "kernels":
+                value = _kernels(value, source)
+            elif isinstance(default, bool) or isinstance(default, float):
                 if not isinstance(value, type(default)) and not (isinstance(default, float) and
                                                                  isinstance(value, int) and not isinstance(value, bool)):
                     raise ConfigError(f"[tool.nbops] {key} must be {type(default).__name__}", file=source)
@@ -68,3 +86,25 @@ class Options:
             raise ConfigError("[tool.nbops] install = \"image\" needs image: the image `nbops image` builds",
                               file=source, hint="e.g. image = \"registry.example.com/flows/{namespace}:1\"")
         return cls(**values)
+
+
+def _kernels(table: Any, source: str) -> tuple[tuple[str, KernelImage], ...]:
+    """``[tool.nbops.kernels.<name>]`` tables: ``image`` (required) and ``install`` (default true)."""
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.nbops] kernels must be a table of kernels", file=source,
+                          hint='e.g. [tool.nbops.kernels.ir] image = "jupyter/r-notebook:2024-05-27"')
+    entries = []
+    for name, entry in sorted(table.items()):
+        where = f"[tool.nbops.kernels.{name}]"
+        if not KERNEL_NAME.match(name):
+            raise ConfigError(f"{where}: {name!r} is not a kernelspec name", file=source,
+                              hint="use the name `jupyter kernelspec list` shows (letters, digits, '.', '_', '-')")
+        if not isinstance(entry, dict) or set(entry) - {"image", "install"}:
+            raise ConfigError(f"{where} takes image and install", file=source)
+        image, install = entry.get("image"), entry.get("install", True)
+        if not isinstance(image, str) or not image.strip():
+            raise ConfigError(f"{where} image must be a non-empty string: the image that has this kernel", file=source)
+        if not isinstance(install, bool):
+            raise ConfigError(f"{where} install must be true or false", file=source)
+        entries.append((name, KernelImage(image.strip(), install)))
+    return tuple(entries)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .kernel_choice import KernelChoice
 from .model import Retry
 
 
@@ -20,6 +21,7 @@ class PipelineStep:
     files: tuple[str, ...] = ()  # namespace-file globs it reads
     upstream_files: tuple[tuple[str, str], ...] = ()  # (file, producing task id)
     uses_runtime: bool = False  # its notebook imports kernel_ext: the task ships kernel_ext/runtime.py
+    kernel: KernelChoice = KernelChoice()  # the kernel it runs in (its notebook's), and that kernel's image
 
     @property
     def params(self) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .kestra_version import Feature, KestraVersion, has
+from .kernel_choice import KernelChoice
 from .model import Retry, Task, frozen_map
 from .options import Options
 from .pipeline import Pipeline, PipelineStep
@@ -88,27 +89,41 @@ def stderr_properties(target: KestraVersion) -> dict[str, Any]:
     return {"warningOnStdErr": False} if has(target, Feature.STDERR_MAKES_WARNING) else {}
 
 
+def kernel_runtime(kernel: KernelChoice | None, options: Options, image: str | None) -> tuple[str, str, bool]:
+    """(containerImage, ``--kernel`` name, whether a pip install step runs) for a notebook in
+    ``kernel``: a kernel configured in ``[tool.nbops.kernels]`` runs in its own image; otherwise
+    the header's ``image`` or ``[tool.nbops] image``, with ``[tool.nbops] kernel``. The task stays a
+    python.Commands task whatever the kernel: papermill is a Python program, and the task only runs
+    its commands (after ``beforeCommands``) with ``sh -c`` in ``containerImage``
+    (kestra-io/plugin-scripts@f1982b24af050f73df8d77035fea3914504d5f34:
+    plugin-script-python/src/main/java/io/kestra/plugin/scripts/python/Commands.java, run())."""
+    kernel = kernel or KernelChoice(options.kernel)
+    return kernel.image or image or options.image, kernel.name, kernel.install
+
+
 def notebook_task(task_id: str, notebook: str, params: Mapping[str, str], options: Options, *, image: str | None,
                   requirements: Sequence[str], retry: Retry | None, timeout: str | None,
                   files: Sequence[str] = (), upstream_files: Mapping[str, str] | None = None,
-                  produces: Sequence[str] = (), runtime: str | None = None) -> Task:
+                  produces: Sequence[str] = (), runtime: str | None = None,
+                  kernel: KernelChoice | None = None) -> Task:
     """One Commands task running ``notebook`` (a namespace-file path) with papermill. Files that
     earlier tasks produced arrive through ``inputFiles``; the files this one produces leave
     through ``outputFiles`` (each Kestra task has a working folder of its own). ``runtime`` is the
     text of the module ``kernel_ext`` the notebook imports, shipped as ``kernel_ext.py``."""
     output = f"{task_id}.output.ipynb"
-    input_files = {**(upstream_files or {}), **install_files(requirements, options)}
+    container, kernel_name, install = kernel_runtime(kernel, options, image)
+    input_files = {**(upstream_files or {}), **(install_files(requirements, options) if install else {})}
     if params:
         input_files[PARAMS_FILE] = params_template(params)
     if runtime is not None:
         input_files[RUNTIME_FILE] = runtime
     properties = {
-        "containerImage": image or options.image,
+        "containerImage": container,
         "namespaceFiles": {"enabled": True, "include": list(dict.fromkeys([notebook, *files]))},
         "inputFiles": dict(sorted(input_files.items())),
-        "beforeCommands": install_commands(options),
+        "beforeCommands": install_commands(options) if install else [],
         "commands": [*params_commands(bool(params)),
-                     papermill_command(notebook, output, options.kernel, bool(params))],
+                     papermill_command(notebook, output, kernel_name, bool(params))],
         **stderr_properties(options.kestra),
         "outputFiles": [output, *produces],
     }
@@ -162,7 +177,8 @@ def step_task(step: PipelineStep, pipeline: Pipeline, options: Options, *, image
     upstream = {file: output_file_ref(task, file) for file, task in step.upstream_files}
     return notebook_task(step.task_id, step.notebook, sources, options, image=image, requirements=requirements,
                          retry=pipeline.retry, timeout=pipeline.timeout, files=step.files, upstream_files=upstream,
-                         produces=step.produces, runtime=runtime if step.uses_runtime else None)
+                         produces=step.produces, runtime=runtime if step.uses_runtime else None,
+                         kernel=step.kernel)
 
 
 def pipeline_tasks(pipeline: Pipeline, options: Options, *, image: str | None,

@@ -52,7 +52,7 @@ def with_header(notebook: NotebookSource, source: str) -> NotebookSource:
         cells.append(Cell(len(cells), CellKind.CODE, source))
     else:
         cells[index] = replace(cells[index], source=source)
-    return NotebookSource(notebook.path, tuple(cells))
+    return replace(notebook, cells=tuple(cells))  # its kernel and language kept
 
 
 def check_cell(project: Project | None, path: Path | None, source: str) -> HeaderCheck:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..adapters.kernels import KernelPool
+from ..adapters.kernels import KernelPools
 from ..adapters.project import Project
 from ..core.model import frozen_map
 from ..core.runs import ExecutionRecord, RunStatus, StepRecord
@@ -36,12 +36,17 @@ def dispatch_record(prepared: PreparedRun, batch_id: str, execution_id: str,
                            RunStatus.RUNNING, time.time(), batch=batch_id)
 
 
-def execute_one(project: Project, prepared: PreparedRun, pool: KernelPool, execution_id: str, batch: str,
+def execute_one(project: Project, prepared: PreparedRun, pools: KernelPools, execution_id: str, batch: str,
                 values: Mapping[str, Any]) -> ExecutionRecord:
-    """One run of the sweep, in whatever process holds ``pool`` (a worker or a Dask worker)."""
+    """One run of the sweep, in whatever process holds ``pools`` (a worker or a Dask worker)."""
     run_prepared = replace(prepared, values=frozen_map(values))
-    return Execution(project, run_prepared, pool, NullRecorder(), execution_id=execution_id,  # type: ignore[arg-type]
+    return Execution(project, run_prepared, pools, NullRecorder(), execution_id=execution_id,  # type: ignore[arg-type]
                      batch=batch).run()
+
+
+def kernels_of(prepared: PreparedRun) -> list[str]:
+    """The kernels the flow's steps run in (their pools start warming up at once)."""
+    return list(dict.fromkeys(step.kernel.name for step in prepared.plan.steps))
 
 
 # --- a local worker process ----------------------------------------------------------------------
@@ -62,10 +67,10 @@ def local_worker(project: Project, prepared: PreparedRun, batch_id: str, tasks: 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the main process
     signal.signal(signal.SIGTERM, _stop)
     try:
-        with KernelPool(project.options.kernel, ahead=prepared.plan.width) as pool:
+        with KernelPools(kernels_of(prepared), ahead=prepared.plan.width) as pools:
             while not _stopping and (job := tasks.get()) is not None:
                 execution_id, values = job
-                record = execute_one(project, prepared, pool, execution_id, batch_id, values)
+                record = execute_one(project, prepared, pools, execution_id, batch_id, values)
                 results.put(record)
     except KeyboardInterrupt:
         pass
@@ -75,19 +80,18 @@ def local_worker(project: Project, prepared: PreparedRun, batch_id: str, tasks: 
 
 # --- a Dask task -----------------------------------------------------------------------------------
 
-_POOLS: dict[str, KernelPool] = {}  # per Dask worker process: kernel name → pool, kept between tasks
+_POOLS: KernelPools | None = None  # per Dask worker process, kept between tasks
 
 
-def _pool(kernel: str, width: int) -> KernelPool:
-    pool = _POOLS.get(kernel)
-    if pool is None:
-        pool = _POOLS[kernel] = KernelPool(kernel, ahead=width)
-        atexit.register(pool.close)
-    return pool
+def _pools(width: int) -> KernelPools:
+    global _POOLS
+    if _POOLS is None:
+        _POOLS = KernelPools(ahead=width)
+        atexit.register(_POOLS.close)
+    return _POOLS
 
 
 def dask_task(project: Project, prepared: PreparedRun, batch_id: str, execution_id: str,
               values: dict[str, Any]) -> ExecutionRecord:
     """One run on a Dask worker, with that worker process's kernel pool."""
-    pool = _pool(project.options.kernel, prepared.plan.width)
-    return execute_one(project, prepared, pool, execution_id, batch_id, values)
+    return execute_one(project, prepared, _pools(prepared.plan.width), execution_id, batch_id, values)

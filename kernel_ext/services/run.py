@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.files import atomic_write
-from ..adapters.kernels import KernelPool
+from ..adapters.kernels import KernelPools
 from ..adapters.notebooks import tagged_copy
 from ..adapters.project import Project
 from ..adapters.runner import NotebookOutcome, run_notebook, stop_kernel
@@ -90,9 +90,9 @@ def prepare(project: Project, notebook: Path, given: Mapping[str, Any] | None) -
 class Execution:
     """One run of a prepared flow: its steps in groups, each recorded as it ends."""
 
-    def __init__(self, project: Project, prepared: PreparedRun, pool: KernelPool, store: RunStore, *,
+    def __init__(self, project: Project, prepared: PreparedRun, pools: KernelPools, store: RunStore, *,
                  execution_id: str | None = None, batch: str | None = None, on_step: StepListener | None = None):
-        self.project, self.prepared, self.pool, self.store = project, prepared, pool, store
+        self.project, self.prepared, self.pools, self.store = project, prepared, pools, store
         self.id = execution_id or new_execution_id()
         self.batch, self.on_step = batch, on_step
         self.folder = project.runs_dir / self.id
@@ -107,7 +107,9 @@ class Execution:
     def run(self) -> ExecutionRecord:
         from ..adapters.git import GitRepo
 
-        self.pool.require()  # a missing kernel is an error before anything is recorded
+        for step in self.prepared.plan.steps:  # a missing kernel is an error before anything is recorded
+            notebook = self.project.relative(self.base / step.notebook)
+            self.pools.require(step.kernel.name, step.kernel.language, notebook)
         conv = self.prepared.conversion
         with ThreadPoolExecutor(1) as background:  # Git's answer arrives while the first kernel works
             known = self.prepared.git
@@ -129,7 +131,7 @@ class Execution:
 
     def _groups(self) -> None:
         for group in self.prepared.plan.groups:
-            managers = [self.pool.manager() for _ in group.steps]  # from this thread: the pool is not shared
+            managers = [self.pools.manager(step.kernel.name) for step in group.steps]  # each step in its own kernel
             self._run_group(group.steps, managers)
             if any(r.status is not RunStatus.SUCCESS for r in self.done):
                 return  # as in Kestra, a failed task ends the execution after its group
@@ -181,7 +183,7 @@ class Execution:
                     outcome = replace(outcome, status=RunStatus.INTERRUPTED)
                 break
             attempts += 1
-            km = self.pool.manager()
+            km = self.pools.manager(step.kernel.name)
         self.outputs[step.task_id] = dict(outcome.outputs)
         if outcome.output_notebook and self.secrets & params.keys():
             _redact_notebook(outcome.output_notebook, self.secrets & params.keys())
@@ -231,8 +233,8 @@ def _redact_notebook(path: Path, names: set[str]) -> None:
 def run(project: Project, target: str, given: Mapping[str, Any],
         on_step: StepListener | None = None) -> ExecutionRecord:
     """Run a flow; ``given`` values are typed, or :class:`TextValue` when written as text."""
-    with KernelPool(project.options.kernel) as pool:  # the zygote warms up while the flow is checked
+    with KernelPools(warm=[project.options.kernel]) as pools:  # the zygote warms up while the flow is checked
         prepared = prepare(project, resolve_notebook(project, target), given)
-        pool.ahead = prepared.plan.width
+        pools.ahead = prepared.plan.width
         with open_store(project) as store:
-            return Execution(project, prepared, pool, store, on_step=on_step).run()
+            return Execution(project, prepared, pools, store, on_step=on_step).run()
