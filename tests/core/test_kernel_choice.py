@@ -34,7 +34,7 @@ def test_python_notebooks_keep_the_default_kernel_and_image() -> None:
         assert conv.ok, conv.problems
         t = task(conv.document)
         assert t["containerImage"] == "python:3.12-slim"
-        assert " --kernel python3 " in t["commands"][0] and "requirements.txt" in t["inputFiles"]
+        assert " --kernel python3 " in t["commands"][-1] and "requirements.txt" in t["inputFiles"]
         assert t["beforeCommands"] == ["pip install --quiet --requirement requirements.txt"]
 
 
@@ -53,7 +53,7 @@ def test_a_configured_kernel_runs_in_its_image_with_its_kernel() -> None:
     assert conv.ok, conv.problems
     t = task(conv.document)
     assert t["containerImage"] == R_IMAGE
-    assert " --kernel ir " in t["commands"][0]
+    assert " --kernel ir " in t["commands"][-1]
     assert t["beforeCommands"] == ["pip install --quiet --requirement requirements.txt"]  # papermill goes in
     assert conv.text is not None and f"containerImage: {R_IMAGE}" in conv.text and "--kernel ir" in conv.text
 
@@ -69,7 +69,7 @@ def test_a_python_kernel_can_be_given_an_image_of_its_own() -> None:
     conv = convert(notebook(), options(python3={"image": "acme/notebooks:3", "install": False}))
     t = task(conv.document)
     assert t["containerImage"] == "acme/notebooks:3" and "beforeCommands" not in t
-    assert "--kernel python3" in t["commands"][0]
+    assert "--kernel python3" in t["commands"][-1]
 
 
 def test_a_notebook_in_another_language_without_a_kernel_name_is_refused() -> None:
@@ -90,8 +90,8 @@ def test_steps_run_each_in_their_own_kernel_and_image() -> None:
     model, report = parallel["tasks"]
     assert (prep["containerImage"], model["containerImage"], report["containerImage"]) == \
         ("python:3.12-slim", R_IMAGE, "acme/bash:1")
-    assert ["--kernel python3" in prep["commands"][0], "--kernel ir" in model["commands"][0],
-            "--kernel bash" in report["commands"][0]] == [True] * 3
+    assert ["--kernel python3" in prep["commands"][-1], "--kernel ir" in model["commands"][-1],
+            "--kernel bash" in report["commands"][-1]] == [True] * 3
     assert [s.kernel.name for s in conv.pipeline.steps] == ["python3", "ir", "bash"]
 
 

@@ -3,6 +3,8 @@ refuses; values reach the notebook as written. Each Kestra fact is cited where i
 (core/kestra_version.py, core/rules.py, core/tasks.py, core/pebble_escape.py)."""
 from __future__ import annotations
 
+import shlex
+
 import re
 import uuid
 from typing import Any
@@ -64,8 +66,15 @@ def test_warning_on_stderr_is_switched_off_only_where_it_exists(target: str, emi
     # a failing cell still fails the task: papermill exits non-zero and nothing masks its exit code
     # (failFast, i.e. `set -e`, stays on: kestra-io/kestra@58c1ca2d AbstractExecScript.mayAddExitOnErrorCommands)
     assert "failFast" not in task and "interpreter" not in task
-    assert all("||" not in c and "set +e" not in c and ";" not in c for c in [*task["commands"],
-                                                                             *task["beforeCommands"]])
+    assert not {token for c in [*task["commands"], *task["beforeCommands"]] for token in _shell_words(c)} & {
+        "||", ";", "&", "set"}  # no operator outside quotes that could chain past a failure, no `set +e`
+
+
+def _shell_words(command: str) -> list[str]:
+    """The words and operators ``sh`` sees (quoted text, like a ``python -c`` program, is one word)."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    return list(lexer)
 
 
 def test_every_step_task_of_a_pipeline_follows_the_target() -> None:

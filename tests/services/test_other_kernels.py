@@ -71,7 +71,7 @@ def test_a_bash_notebook_runs_in_the_bash_kernel_and_exports_for_its_image(repo:
     flow = yaml.safe_load((repo.root / "_flows" / "sh.yml").read_text())
     (task,) = flow["tasks"]
     assert task["containerImage"] == BASH_IMAGE and "beforeCommands" not in task
-    assert "--kernel bash" in task["commands"][0]
+    assert "--kernel bash" in task["commands"][-1]
 
 
 def test_a_notebook_in_another_language_is_refused_until_its_image_is_configured(repo: Repo) -> None:
