@@ -1,4 +1,4 @@
-"""The ``pip`` of the fake container image that ``replay.py`` runs Kestra tasks in (test code).
+"""The ``pip`` of the fake container image that the ``replay`` package runs Kestra tasks in (test code).
 
 Kestra's Commands task runs ``beforeCommands`` such as ``pip install --quiet --requirement
 requirements.txt`` in a fresh container, which downloads and installs the packages. The replay
