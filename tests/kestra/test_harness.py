@@ -1,6 +1,6 @@
 """The replay harness's own pieces, each against a fact read in Kestra's (or the JDK's) source.
 
-Sources are named as in ``replay.py``'s README: ``K@58c1ca2d`` is kestra-io/kestra 0.21.0-SNAPSHOT.
+Sources are named as in ``replay/``'s README: ``K@58c1ca2d`` is kestra-io/kestra 0.21.0-SNAPSHOT.
 """
 from __future__ import annotations
 

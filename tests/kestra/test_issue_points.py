@@ -1,5 +1,5 @@
 """Notebooks made for issue 11's points, each run twice: replayed as Kestra runs the exported flow
-(``replay.py``) and with ``nbops run``. The promise is that both end in the same state, with the same
+(``replay/``) and with ``nbops run``. The promise is that both end in the same state, with the same
 outputs and the same parameter values in the kernel; where today's nbops breaks it, the test is an
 expected failure naming the helper whose change makes it pass (``strict``: it fails loudly once it
 passes, so the marker goes)."""
