@@ -118,6 +118,7 @@ def cmd_check(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         json.dump({"ok": not report.findings, "exit_code": report.exit_code, "notebooks": report.notebooks,
                    "flows": report.flows, "kestra_version": report.kestra_version,
+                   "not_checked_out": report.not_checked_out,
                    "findings": [f.to_json() for f in report.findings]}, out, indent=2)
         print(file=out)
         return report.exit_code
@@ -126,6 +127,11 @@ def cmd_check(project: Project, args: argparse.Namespace, out: TextIO) -> int:
         print_problems(finding.file, finding.problems, out)
         if finding.diff:
             print(finding.diff, file=out)
+    if report.not_checked_out:
+        shown = ", ".join(report.not_checked_out[:5]) + (
+            f" and {len(report.not_checked_out) - 5} more" if len(report.not_checked_out) > 5 else "")
+        print(f"sparse checkout: {len(report.not_checked_out)} notebook or flow file(s) are not checked out and "
+              f"were not checked: {shown} (git sparse-checkout disable, or check in a full clone)", file=out)
     status = "ok" if not report.findings else f"{len(report.findings)} problem(s)"
     print(f"check: {report.notebooks} notebooks, {report.flows} flow files, for Kestra {report.kestra_version}: "
           f"{status}", file=out)

@@ -22,6 +22,8 @@ def add_commit(commands: Any, surface: Surface) -> None:
                                              "exactly those notebooks and flows. Other staged changes are left alone.")
     commit.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="notebooks (default: the changed ones)")
     commit.add_argument("-m", "--message", help="the commit message (default: names the flows)")
+    commit.add_argument("--force", action="store_true",
+                        help="allow deleting more than [tool.nbops] max_delete_share of the flows")
 
 
 def add_push(commands: Any, surface: Surface) -> None:
@@ -76,7 +78,7 @@ def add_restore(commands: Any, surface: Surface) -> None:
 def cmd_commit(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     from ..services.commit import commit
 
-    result = commit(project, args.paths or None, args.message)
+    result = commit(project, args.paths or None, args.message, force=args.force)
     if result.commit is None:
         print("nothing to commit: HEAD already holds these notebooks and flows (outputs are not committed)",
               file=out)

@@ -32,7 +32,7 @@ class Options:
     gitops_schedule: str = "*/15 * * * *"  # how often the generated gitops_sync flows pull from Git
     strip_outputs: bool = True  # commit notebooks without outputs and execution counts
     author: str = ""  # "Name <email>" for nbops commit; empty: Git's own user settings
-    max_delete_share: float = 0.5  # nbops sync --delete refuses to delete more of the flows without --force
+    max_delete_share: float = 0.5  # sync --delete (flows, notebooks) and commit (flows) refuse more without --force
     kestra_version: str = str(DEFAULT)  # the Kestra the flows are for: export, validate and run follow it
     install: str = "pip"  # "pip": each task installs its requirements.txt; "image": the image has them (nbops image)
     constraints: str = ""  # a pip constraints file at the repository root, shipped with every task (pip install -c)

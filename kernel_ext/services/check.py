@@ -48,6 +48,7 @@ class CheckReport:
     notebooks: int = 0
     flows: int = 0
     kestra_version: str = ""  # the Kestra version the flows were checked for
+    not_checked_out: list[str] = field(default_factory=list)  # tracked, kept off the disk (sparse checkout)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -77,9 +78,28 @@ def check(project: Project) -> CheckReport:
             report.findings.append(Finding(Failure.UNTAGGED, notebook, (Problem(
                 f"cells {list(cells)} lack the skip-execution tag, so papermill would run them",
                 hint="run nbops export, which adds the tag"),)))
+    report.not_checked_out = _not_checked_out(project)
     _check_flow_files(project, expected, owners, failed, report)
     _check_secrets(project, report)
     return report
+
+
+def _not_checked_out(project: Project) -> list[str]:
+    """Notebooks and flows (project-relative) that a sparse checkout or the skip-worktree bit keeps
+    off the disk: absent, not deleted, so neither orphans nor missing flows; [] outside Git."""
+    from ..adapters.git import GitRepo
+
+    repo = GitRepo.find(project.root)
+    if repo is None:
+        return []
+    with repo:
+        try:
+            found = repo.not_checked_out(str(project.notebooks_dir), str(project.flows_dir))
+            base = project.root.resolve().relative_to(repo.root).as_posix()
+        except (NbopsError, ValueError):  # a folder setting outside the work tree: nothing to add
+            return []
+    prefix = "" if base == "." else base + "/"
+    return sorted(name.removeprefix(prefix) for name in found if name.startswith(prefix))
 
 
 def _check_secrets(project: Project, report: CheckReport) -> None:
@@ -97,7 +117,7 @@ def _check_flow_files(project: Project, expected: dict[str, str], owners: dict[s
                       report: CheckReport) -> None:
     """Drift and orphans among generated files (a file whose notebook failed to convert is left to
     that notebook's INVALID finding); hand-written flows are validated."""
-    present = set()
+    present, off_disk = set(), set(report.not_checked_out)
     for path in project.flow_paths():
         name = project.relative(path)
         present.add(name)
@@ -115,7 +135,7 @@ def _check_flow_files(project: Project, expected: dict[str, str], owners: dict[s
                 report.findings.append(Finding(Failure.DRIFT, name, (Problem(
                     "differs from what its notebook converts to", hint="run nbops export and commit"),),
                     _diff(text, expected[name], name)))
-        elif source is not None and source not in failed:
+        elif source is not None and source not in failed and source not in off_disk:
             report.findings.append(Finding(Failure.ORPHAN, name, (Problem(
                 f"generated from {source}, which no longer produces this flow",
                 hint="delete the file, or restore the notebook"),)))
@@ -123,7 +143,7 @@ def _check_flow_files(project: Project, expected: dict[str, str], owners: dict[s
             _, problems = parse_flow_text(text, target=project.options.kestra)
             if problems:
                 report.findings.append(Finding(Failure.INVALID, name, tuple(problems)))
-    for name in sorted(set(expected) - present):
+    for name in sorted(set(expected) - present - off_disk):
         report.findings.append(Finding(Failure.DRIFT, name, (Problem(
             "is missing: its notebook has not been exported", hint="run nbops export and commit"),),
             _diff("", expected[name], name)))

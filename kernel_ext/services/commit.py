@@ -94,17 +94,39 @@ def _orphans(project: Project, repo: GitRepo) -> dict[str, None]:
     """Generated flows whose notebook is gone: the commit deletes both (the notebook may still be
     in HEAD), and the flow file leaves the working copy too, as export would never write it again.
     ``git grep`` reads the first lines of the flows Git sees (tracked or not, never ignored) in one
-    C process: opening a thousand files from Python took longer than the rest of the commit."""
+    C process: opening a thousand files from Python took longer than the rest of the commit.
+    "Gone" is Git's view, not the disk's: a notebook that a sparse checkout or the skip-worktree bit
+    keeps off the disk is still in the branch, and neither it nor its flow is deleted."""
     orphans: dict[str, None] = {}
-    for flow, number, text in repo.grep_first(f"^{re.escape(GENERATED_MARK)}", project.options.flows):
-        source = generated_source(text) if number == 1 else None
-        if source is not None and not (project.root / source).exists():
+    hits = repo.grep_first(f"^{re.escape(GENERATED_MARK)}", project.options.flows)
+    absent = [(flow, source) for flow, number, text in hits
+              if (source := generated_source(text) if number == 1 else None) is not None
+              and not (project.root / source).exists()]
+    kept_off_disk = repo.not_checked_out(*{source for _, source in absent}) if absent else set()
+    for flow, source in absent:
+        if source not in kept_off_disk and flow not in kept_off_disk:
             orphans[flow] = None
             orphans[source] = None
     return orphans
 
 
-def commit(project: Project, paths: list[Path] | None, message: str | None) -> CommitResult:
+def _refuse_mass_deletion(project: Project, repo: GitRepo, orphans: dict[str, None]) -> None:
+    """Deleting more than ``max_delete_share`` of the flows in one commit needs ``--force``, as
+    ``sync --delete`` does: a wiped folder (a bad checkout, a script gone wrong) must not become a
+    commit that ``push`` publishes. Deleting a single flow is never refused."""
+    from .remote import refuse_mass_deletion
+
+    folder = project.options.flows.strip("/") + "/"
+    flows = sorted(p for p in orphans if p.startswith(folder))
+    total = len(repo.ls_files(project.options.flows))
+    notebooks = sorted(p for p in orphans if not p.startswith(folder))
+    refuse_mass_deletion("commit", "flows", flows, total, project.options.max_delete_share, minimum=2,
+                         also=f" and {len(notebooks)} notebook(s)" if notebooks else "",
+                         hint="restore the notebooks (git restore --source=HEAD -- PATH, git sparse-checkout "
+                              "disable), or nbops commit --force if these deletions are intended")
+
+
+def commit(project: Project, paths: list[Path] | None, message: str | None, *, force: bool = False) -> CommitResult:
     from ..adapters.git import GitRepo
 
     if message is not None and not message.strip():
@@ -116,6 +138,8 @@ def commit(project: Project, paths: list[Path] | None, message: str | None) -> C
         orphans = _orphans(project, repo) if repo else {}
         if not notebooks and not orphans:
             raise NbopsError("nothing to commit: no flow notebook differs from HEAD", hint="nbops commit PATH ...")
+        if orphans and repo is not None and not force:
+            _refuse_mass_deletion(project, repo, orphans)
         contents, names = _planned(project, notebooks, orphans)
         text = message or f"nbops: update flow{'s' if len(names) > 1 else ''} {', '.join(names)}"
         author = parse_author(project.options.author)
@@ -141,4 +165,4 @@ def _planned(project: Project, notebooks: list[Path],
     conversions = result.conversions if result is not None else []
     contents = {**_contents(project, conversions), **orphans}
     refuse_secrets(project, contents)
-    return contents, sorted(c.flow_id for c in conversions) or sorted(Path(p).stem for p in orphans)
+    return contents, sorted(c.flow_id for c in conversions) or sorted({Path(p).stem for p in orphans})

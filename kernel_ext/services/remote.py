@@ -134,13 +134,28 @@ def _catch_up(repo: GitRepo, result: SyncResult, remote_head: str, head: Files) 
 
 
 def _check_deletions(project: Project, result: SyncResult, force: bool) -> None:
-    flows_folder = tracked_folders(project)[1] + "/"
-    deleted = [c.path for c in result.plan if c.change is Change.DELETED and c.path.startswith(flows_folder)]
-    total = sum(1 for c in result.plan if c.path.startswith(flows_folder) and c.change is not Change.ADDED)
+    """Each kind counts on its own: a branch that keeps its flows but lost its notebooks would
+    otherwise delete every notebook under a guard that only looked at flows."""
+    if force:
+        return
+    notebooks, flows = (folder + "/" for folder in tracked_folders(project))
+    for kind, folder in (("flows", flows), ("notebooks", notebooks)):
+        deleted = [c.path for c in result.plan if c.change is Change.DELETED and c.path.startswith(folder)]
+        total = sum(1 for c in result.plan if c.path.startswith(folder) and c.change is not Change.ADDED)
+        refuse_mass_deletion("sync", kind, deleted, total, project.options.max_delete_share,
+                             hint="check the branch; add --force if intended")
+
+
+def refuse_mass_deletion(command: str, kind: str, deleted: list[str], total: int, max_share: float, *,
+                         hint: str, minimum: int = 1, also: str = "") -> None:
+    """An error when ``deleted`` is more than ``max_share`` of ``total`` files of one kind (and at
+    least ``minimum`` of them), naming the count and the first few files."""
     share = len(deleted) / total if total else 0.0
-    if deleted and share > project.options.max_delete_share and not force:
-        raise NbopsError(f"sync would delete {len(deleted)} of {total} flows ({share:.0%}), more than "
-                         f"{project.options.max_delete_share:.0%}", hint="check the branch; add --force if intended")
+    if len(deleted) < minimum or share <= max_share:
+        return
+    shown = ", ".join(deleted[:5]) + (f" and {len(deleted) - 5} more" if len(deleted) > 5 else "")
+    raise NbopsError(f"{command} would delete {len(deleted)} of {total} {kind}{also} ({share:.0%}), more than "
+                     f"{max_share:.0%} ([tool.nbops] max_delete_share): {shown}", hint=hint)
 
 
 def _apply(project: Project, plan: list[PlannedChange], remote: Files) -> None:

@@ -94,7 +94,8 @@ def test_hand_written_flows_are_first_class(repo: Repo) -> None:
 def test_check_json_is_machine_readable(repo: Repo) -> None:
     exported(repo)
     data = json.loads(repo.cli("check", "--json").out)
-    assert data == {"ok": True, "exit_code": 0, "notebooks": 1, "flows": 1, "kestra_version": "1.3", "findings": []}
+    assert data == {"ok": True, "exit_code": 0, "notebooks": 1, "flows": 1, "kestra_version": "1.3",
+                    "not_checked_out": [], "findings": []}
 
 
 def test_validate_any_kestra_yaml(repo: Repo, tmp_path: Path) -> None:

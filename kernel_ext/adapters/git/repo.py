@@ -178,6 +178,11 @@ class GitRepo:
         """The files Git sees under ``pathspecs``: tracked or untracked, never ignored."""
         return worktree.ls_files(self, pathspecs)
 
+    def not_checked_out(self, *pathspecs: str) -> set[str]:
+        """Tracked files under ``pathspecs`` (repository-relative) that a sparse checkout or the
+        skip-worktree bit keeps off the disk: not deletions, whatever the disk says."""
+        return worktree.not_checked_out(self, pathspecs)
+
     def grep_first(self, pattern: str, *pathspecs: str) -> list[GrepHit]:
         """Each text file's first line matching the extended regex (tracked or untracked, not ignored)."""
         return worktree.grep_first(self, pattern, pathspecs)

@@ -60,6 +60,14 @@ def ls_files(repo: GitRepo, pathspecs: Sequence[str]) -> list[str]:
     return [name for name in out.split("\0") if name]
 
 
+def not_checked_out(repo: GitRepo, pathspecs: Sequence[str]) -> set[str]:
+    """Tracked files under ``pathspecs`` that Git keeps out of the work tree on purpose: outside the
+    sparse-checkout patterns, or marked skip-worktree (``git ls-files -t`` tags them ``S``). Their
+    absence from the disk is no deletion: ``git status`` and ``git ls-files --deleted`` ignore them."""
+    out = repo.run("--literal-pathspecs", "ls-files", "-z", "-t", "--cached", "--", *pathspecs).out
+    return {entry[2:] for entry in out.split("\0") if entry.startswith("S ")}
+
+
 def grep_first(repo: GitRepo, pattern: str, pathspecs: Sequence[str]) -> list[GrepHit]:
     """Each text file's first line matching the extended regex ``pattern`` (tracked or untracked,
     never ignored), found in one git process."""
