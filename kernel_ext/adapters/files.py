@@ -33,6 +33,14 @@ def read_text(path: Path, limit: int, display: str | None = None) -> str:
         raise NbopsError("is a folder, not a file", file=name) from None
 
 
+def escapes_repository(root: Path, relative: str) -> bool:
+    """Whether writing ``root/relative`` would land outside the repository or inside its ``.git``
+    (a symlinked folder on the way, committed by someone else, may lead anywhere)."""
+    base = root.resolve()
+    target = (root / relative).resolve()
+    return not target.is_relative_to(base) or target.is_relative_to(base / ".git")
+
+
 def atomic_write(path: Path, text: str | bytes, *, executable: bool | None = None, symlink: bool = False) -> None:
     """Write through a temporary file in the same folder, then rename: readers see old or new, never half.
     The temporary name is unique per process and thread (O_EXCL refuses a stale one, which is replaced).

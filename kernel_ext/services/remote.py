@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..adapters.files import atomic_write
+from ..adapters.files import atomic_write, escapes_repository
 from ..adapters.project import Project
 from ..core.gitplan import Change, Files, PlannedChange, push_plan, sync_plan
 from ..errors import ConfigError, NbopsError
@@ -147,9 +147,8 @@ def _apply(project: Project, plan: list[PlannedChange], remote: Files) -> None:
     """Each file is replaced atomically: a sync killed half-way leaves old or new files, and
     running it again finishes the job. A path through a symlink out of the repository is refused
     before anything is written."""
-    root = project.root.resolve()
     for change in plan:
-        if change.change is not Change.UNCHANGED and not (project.root / change.path).resolve().is_relative_to(root):
+        if change.change is not Change.UNCHANGED and escapes_repository(project.root, change.path):
             raise NbopsError(f"{change.path} leads outside the repository (a symlinked folder?)",
                              hint="remove the symlink; nbops sync writes only inside the repository")
     for change in plan:
