@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..adapters.files import atomic_write, escapes_repository
+from ..adapters.files import atomic_write, escapes_repository, read_bytes
 from ..adapters.project import Project
 from ..core.gitplan import Change, Files, PlannedChange, push_plan, sync_plan
 from ..errors import ConfigError, NbopsError
@@ -77,10 +77,17 @@ def working_files(project: Project, repo: GitRepo) -> Files:
     """The working copy's notebooks and flows that Git sees: tracked or untracked, never ignored
     (a sync must not delete what .gitignore keeps out of the repository)."""
     files: dict[str, bytes] = {}
+    unreadable: list[str] = []
     for name in sorted(repo.ls_files(*tracked_folders(project))):
         path = project.root / name
         if path.is_file() and not path.is_symlink() and ".ipynb_checkpoints" not in path.parts:
-            files[name] = path.read_bytes()
+            try:
+                files[name] = read_bytes(path, display=name)
+            except NbopsError as exc:
+                unreadable.append(f"{name} ({exc.message})")
+    if unreadable:  # sync cannot tell whether they would be overwritten: nothing is changed
+        raise NbopsError(f"cannot read {', '.join(unreadable)}; nothing was changed",
+                         hint="fix the files' permissions, then sync again")
     return files
 
 
