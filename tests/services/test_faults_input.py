@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NAMESPACE, Repo
-from tests.services.test_gitflow import clone_of, initial, with_remote
+from conftest import NAMESPACE, Repo
 
 NOBODY = 65534
 HUGE = "1" * 5000  # Python refuses to turn more than 4,300 digits into an int (ValueError)
@@ -156,13 +155,15 @@ def test_a_huge_integer_in_a_notebook_is_a_problem_not_a_crash(repo: Repo) -> No
 
 
 def test_a_huge_integer_breaks_one_catalog_page_not_the_catalog(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.catalog.test_catalog import EPOCH, site
-
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1704067200")
     monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    (repo.root / "mkdocs.yml").write_text("site_name: flows\ntheme: {name: material, font: false}\n"
+                                          "plugins: [search, {nbops: {notebooks: false}}]\nmarkdown_extensions: [tables]\n")
+    (repo.root / "docs").mkdir()
+    (repo.root / "docs" / "index.md").write_text("# Home\n")
     repo.nb("report.ipynb")
     huge_flow(repo)
-    result = site(repo).cli("catalog", "build")
+    result = repo.cli("catalog", "build")
     clean(result)
     assert result.code == 0, result
     pages = {p.relative_to(repo.root / "site").as_posix(): p.read_text() for p in (repo.root / "site").rglob("*.html")}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Repo
+from conftest import Repo
 
 
 @pytest.fixture
