@@ -11,15 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from conftest import NAMESPACE, Repo
+from conftest import NAMESPACE, CliResult, Repo
 
 NOBODY = 65534
 HUGE = "1" * 5000  # Python refuses to turn more than 4,300 digits into an int (ValueError)
 
 
-def clean(result: object) -> None:
-    text = getattr(result, "out") + getattr(result, "err")
+def clean(result: CliResult) -> None:
+    text = result.out + result.err
     assert "Traceback" not in text and "PermissionError" not in text and "ValueError" not in text, text
 
 
