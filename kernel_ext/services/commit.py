@@ -3,6 +3,7 @@ notebooks and flows concerned (never ``add -A``), with the configured author."""
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -83,7 +84,7 @@ def _refuse_conflicts(project: Project, notebooks: list[Path]) -> None:
     problems = []
     for path in notebooks:
         try:
-            data = read_bytes(path, display=project.relative(path)) if path.is_file() else b""
+            data = read_bytes(path, display=os.path.relpath(path, project.root)) if path.is_file() else b""
         except NbopsError as exc:  # unreadable: named with the others, never a traceback
             problems.append(Problem(str(exc)))
             continue
