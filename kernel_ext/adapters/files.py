@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,19 +19,43 @@ MAX_FLOW_BYTES = 1024 * 1024
 
 def read_text(path: Path, limit: int, display: str | None = None) -> str:
     """UTF-8 text of ``path``; a clear error when it is too large, missing or not text."""
+    data = read_bytes(path, limit, display)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NbopsError(f"not UTF-8 text (byte {exc.start})", file=display or str(path),
+                         hint="save it as UTF-8 (JupyterLab and nbformat always do)") from None
+
+
+def read_bytes(path: Path, limit: int | None = None, display: str | None = None) -> bytes:
+    """The bytes of ``path``; a clear error naming it when it is too large, missing, a folder, a FIFO
+    or unreadable (no permission, an I/O error): never a bare ``OSError``."""
     name = display or str(path)
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise NbopsError(f"file is {size:,} bytes, more than the {limit:,} bytes nbops reads",
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+            raise NbopsError("is not a regular file (a FIFO or device?)", file=name)
+        if limit is not None and info.st_size > limit:
+            raise NbopsError(f"file is {info.st_size:,} bytes, more than the {limit:,} bytes nbops reads",
                              file=name, hint="is this really a notebook or flow?")
-        return path.read_bytes().decode("utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise NbopsError("file not found", file=name) from None
-    except UnicodeDecodeError as exc:
-        raise NbopsError(f"not UTF-8 text (byte {exc.start})", file=name) from None
     except IsADirectoryError:
         raise NbopsError("is a folder, not a file", file=name) from None
+    except OSError as exc:  # no read permission, an I/O error
+        raise NbopsError(f"cannot read: {exc.strerror or exc}", file=name,
+                         hint="check the file's permissions" if isinstance(exc, PermissionError) else None) from None
+
+
+def escapes_repository(root: Path, relative: str) -> bool:
+    """Whether writing ``root/relative`` would land outside the repository or inside its ``.git``
+    (a symlinked folder on the way, committed by someone else, may lead anywhere)."""
+    base = root.resolve()
+    target = (root / relative).resolve()
+    return not target.is_relative_to(base) or target.is_relative_to(base / ".git")
 
 
 def atomic_write(path: Path, text: str | bytes, *, executable: bool | None = None, symlink: bool = False) -> None:

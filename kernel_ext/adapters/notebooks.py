@@ -25,6 +25,9 @@ def notebook_from_text(text: str, display: str) -> NotebookSource:
     except json.JSONDecodeError as exc:
         raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc.msg} (column {exc.colno})",
                                               line=exc.lineno, hint="was the file cut short or edited by hand?")]) from None
+    except ValueError as exc:  # e.g. a number of more than 4,300 digits
+        raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc}",
+                                              hint="was the file edited by hand?")]) from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         version = data.get("nbformat") if isinstance(data, dict) else None
         hint = _NBFORMAT_HINT if version is not None else "a notebook is a JSON object with a 'cells' list"

@@ -114,6 +114,9 @@ def load_options(root: Path) -> Options:
         value = PurePosixPath(getattr(options, key))
         if value.is_absolute() or ".." in value.parts:
             raise ConfigError(f"[tool.nbops] {key} must be a folder inside the repository", file=str(file))
+        if any(part.lower() == ".git" for part in value.parts):  # .GIT too: the same folder on macOS/Windows
+            raise ConfigError(f"[tool.nbops] {key} = {str(value)!r} is inside .git, Git's own folder", file=str(file),
+                              hint="use a folder of the working tree (the defaults are notebooks and _flows)")
     return replace(options, constraint_lines=_constraints(root, options.constraints)) if options.constraints \
         else options
 

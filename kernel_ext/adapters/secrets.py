@@ -322,6 +322,9 @@ def notebook_json(text: str, display: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc.msg}", line=exc.lineno,
                                               hint="the secret scan needs to read every cell")]) from None
+    except ValueError as exc:  # e.g. a number of more than 4,300 digits
+        raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc}",
+                                              hint="the secret scan needs to read every cell")]) from None
     if not isinstance(data, dict):
         raise NotebookError(display, [Problem("not a notebook: the JSON is not an object")])
     return data

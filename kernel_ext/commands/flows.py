@@ -68,13 +68,14 @@ def cmd_export(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         json.dump({"written": result.written, "gitops": result.gitops, "unchanged": result.unchanged,
                    "aborted": result.aborted,
+                   "not_written": [{"file": f, "error": why} for f, why in result.not_written],
                    "tagged": [{"notebook": n, "cells": list(c)} for n, c in result.tagged],
                    "failed": [{"notebook": c.notebook.path, "problems": [p.to_json() for p in c.problems]}
                               for c in result.failed], "dry_run": args.dry_run}, out, indent=2)
         print(file=out)
     else:
         print_export(result, args.dry_run, out)
-    return ExitCode.INVALID if result.failed else ExitCode.OK
+    return ExitCode.INVALID if result.failed else ExitCode.ERROR if result.not_written else ExitCode.OK
 
 
 def print_export(result: ExportResult, dry_run: bool, out: TextIO) -> None:
@@ -86,12 +87,15 @@ def print_export(result: ExportResult, dry_run: bool, out: TextIO) -> None:
     for notebook, cells in result.tagged:
         print(f"{'would tag' if dry_run else 'tagged'} {notebook} cells {list(cells)} with skip-execution "
               "(papermill skips them; nbops needs none of them at run time)", file=out)
+    for path, why in result.not_written:
+        print(f"{path}: not written: {why} (the file is as it was)", file=out)
     if result.aborted:
         print(f"nothing written: {len(result.failed)} notebook(s) failed (fix them, or use --keep-going)", file=out)
     else:
         failed = f", {len(result.failed)} failed and skipped (--keep-going)" if result.failed else ""
+        unwritten = f", {len(result.not_written)} NOT written (see above)" if result.not_written else ""
         print(f"{len(result.written)} {'to write' if dry_run else 'written'}, {len(result.unchanged)} unchanged"
-              f"{failed}", file=out)
+              f"{failed}{unwritten}", file=out)
 
 
 def cmd_validate(project: Project, args: argparse.Namespace, out: TextIO) -> int:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..errors import ConfigError, ExitCode
+from ..errors import ConfigError, ExitCode, NbopsError
 from .base import Surface
 
 if TYPE_CHECKING:
@@ -140,16 +140,20 @@ def cmd_secrets(project: Project, args: argparse.Namespace, out: TextIO) -> int:
     from ..services.scan import format_findings, scan_paths, write_allowlist
 
     paths = args.paths or [project.notebooks_dir, project.flows_dir]
-    findings = scan_paths(project.root, [p if p.is_absolute() or p.exists() else project.root / p for p in paths])
+    unscanned: list[NbopsError] = []
+    findings = scan_paths(project.root, [p if p.is_absolute() or p.exists() else project.root / p for p in paths],
+                          unscanned)
+    for error in unscanned:  # named, and the other files' findings still shown
+        print(f"not scanned for secrets: {error}", file=out)
     if args.accept:
         if not args.reason:
             raise ConfigError("--accept needs --reason: say why these are not secrets")
         write_allowlist(project.root, findings, args.reason)
         print(f"accepted {len(findings)} finding(s) in .nbops-secrets.json", file=out)
         return ExitCode.OK
-    for line in format_findings(findings) if findings else ["no secrets found"]:
+    for line in format_findings(findings) if findings else [] if unscanned else ["no secrets found"]:
         print(line, file=out)
-    return ExitCode.INVALID if findings else ExitCode.OK
+    return ExitCode.INVALID if findings or unscanned else ExitCode.OK
 
 
 def cmd_restore(project: Project, args: argparse.Namespace, out: TextIO) -> int:

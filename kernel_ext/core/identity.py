@@ -52,8 +52,8 @@ def namespace_for(notebook_path: str, options: Options) -> tuple[str, str]:
 
 def flow_file(namespace: str, flow_id: str, options: Options) -> str:
     """``_flows/[child/path/]<id>.yml``: the layout PushFlows writes and SyncFlows reads."""
-    child = namespace.removeprefix(options.namespace).strip(".").replace(".", "/")
-    return "/".join(p for p in (options.flows.strip("/"), child, f"{flow_id}.yml") if p)
+    child = [p for p in namespace.removeprefix(options.namespace).split(".") if p]  # a..b and c. are valid
+    return "/".join(p for p in (options.flows.strip("/"), *child, f"{flow_id}.yml") if p)  # namespaces
 
 
 def header_cell(notebook: NotebookSource) -> tuple[Cell | None, list[Problem]]:

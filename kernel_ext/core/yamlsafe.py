@@ -121,7 +121,12 @@ class _Builder:
         if node.tag in _TEXT_TAGS:
             return node.value
         self._check_tag(node, path, *_SCALAR_TAGS)
-        return self.scalars.construct_object(node)
+        try:
+            return self.scalars.construct_object(node)
+        except ValueError:  # Python makes no int of more than 4,300 digits (sys.get_int_max_str_digits)
+            digits = sum(c.isdigit() for c in str(node.value))
+            raise self._fail(node, path, f"a number of {digits:,} digits, too long to be a value",
+                             "write it as a quoted string, or a shorter number") from None
 
     def _check_tag(self, node: yaml.Node, path: Path, *allowed: str) -> None:
         if node.tag not in allowed:

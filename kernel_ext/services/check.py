@@ -10,7 +10,7 @@ from ..adapters.project import Project
 from ..core.emit import generated_source
 from ..core.gitops_flow import gitops_namespace
 from ..core.flow_validation import parse_flow_text
-from ..errors import ExitCode, NbopsError, Problem
+from ..errors import ExitCode, InvalidError, NbopsError, Problem
 from .project_flows import convert_all
 from .export import owner_problem
 
@@ -105,7 +105,14 @@ def _not_checked_out(project: Project) -> list[str]:
 def _check_secrets(project: Project, report: CheckReport) -> None:
     from .scan import scan_paths
 
-    for finding in scan_paths(project.root, [project.notebooks_dir, project.flows_dir]):
+    unscanned: list[NbopsError] = []
+    findings = scan_paths(project.root, [project.notebooks_dir, project.flows_dir], unscanned)
+    invalid = {f.file for f in report.findings if f.kind is Failure.INVALID}
+    for error in unscanned:  # an unreadable or non-UTF-8 file: INVALID once, the other files still scanned
+        if error.file not in invalid:
+            problems = error.problems if isinstance(error, InvalidError) else (Problem(error.message, hint=error.hint),)
+            report.findings.append(Finding(Failure.INVALID, error.file or "?", tuple(problems)))
+    for finding in findings:
         where = f"{finding.where}, line {finding.line}"
         report.findings.append(Finding(Failure.SECRET, finding.file, (Problem(
             f"{finding.kind} ({where}): {finding.excerpt}", cell=finding.cell,

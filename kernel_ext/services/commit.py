@@ -3,13 +3,14 @@ notebooks and flows concerned (never ``add -A``), with the configured author."""
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
+from ..adapters.files import MAX_NOTEBOOK_BYTES, read_bytes, read_text
 from ..adapters.project import Project
 from ..core.convert import Conversion
 from ..core.emit import GENERATED_MARK, generated_source
@@ -82,7 +83,11 @@ def _committed_notebook(project: Project, path: str, secrets: set[str]) -> bytes
 def _refuse_conflicts(project: Project, notebooks: list[Path]) -> None:
     problems = []
     for path in notebooks:
-        data = path.read_bytes() if path.is_file() else b""
+        try:
+            data = read_bytes(path, display=os.path.relpath(path, project.root)) if path.is_file() else b""
+        except NbopsError as exc:  # unreadable: named with the others, never a traceback
+            problems.append(Problem(str(exc)))
+            continue
         if (line := conflict_marker_line(data)) is not None:
             problems.append(Problem(f"{project.relative(path)} has a merge-conflict marker at line {line}",
                                     hint="resolve the conflict in JupyterLab or with nbdime, then commit"))

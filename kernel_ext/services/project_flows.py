@@ -1,7 +1,9 @@
 """Read the project's notebooks and convert them (no writing): shared by export and check."""
 from __future__ import annotations
 
+import logging
 import os
+import posixpath
 from collections import defaultdict
 from dataclasses import replace
 from functools import partial
@@ -14,6 +16,8 @@ from ..core.convert import Conversion, convert
 from ..core.identity import FlowIdentity, flow_identity
 from ..core.notebook import NotebookSource
 from ..errors import ConfigError, InvalidError, NbopsError, Problem
+
+log = logging.getLogger(__name__)
 
 
 def _failed(display: str, problems: tuple[Problem, ...]) -> Conversion:
@@ -129,19 +133,44 @@ def convert_all(project: Project, paths: list[Path] | None = None, *, lean: bool
 
 
 def mark_collisions(conversions: list[Conversion]) -> list[Conversion]:
-    owners: dict[tuple[str, str], list[int]] = defaultdict(list)
+    """Two notebooks that claim one flow (namespace and id) or one flow file (folders ``c./`` and
+    ``c/``, or ``a..b/`` and ``a/b/``, give different namespaces but the same file) both fail; flow
+    files that differ only by case are warned about (one file on a case-insensitive file system)."""
+    owners: dict[object, list[int]] = defaultdict(list)
     for index, conv in enumerate(conversions):
-        if conv.flow_key is not None:
+        if conv.flow_key is not None and conv.flow_path is not None:
             owners[conv.flow_key].append(index)
-    result = list(conversions)
-    for (namespace, flow_id), indices in owners.items():
-        if len(indices) < 2:
-            continue
-        names = [conversions[i].notebook.path for i in indices]
+            owners[posixpath.normpath(conv.flow_path)].append(index)
+    _warn_about_case(conversions)
+    sharing: dict[int, set[int]] = defaultdict(set)
+    for indices in owners.values():
         for i in indices:
-            others = ", ".join(n for n in names if n != conversions[i].notebook.path)
-            problem = Problem(f"flow {namespace}.{flow_id} is also claimed by {others}", "id",
-                              hint="give one of them another id: in its %%flow cell")
-            result[i] = replace(conversions[i], problems=(problem,), document=None, flow=None, flow_path=None,
-                                text=None, untagged=(), pipeline=None)
+            sharing[i].update(j for j in indices if j != i)
+    result = list(conversions)
+    for i, others in sharing.items():
+        if not others:
+            continue
+        conv = conversions[i]
+        names = ", ".join(conversions[j].notebook.path for j in sorted(others))
+        same_file = any(conversions[j].flow_key != conv.flow_key for j in others)
+        problem = Problem(f"flow {conv.namespace}.{conv.flow_id} is also claimed by {names}"
+                          + (f", whose flow is the same file {posixpath.normpath(conv.flow_path or '')}"
+                             if same_file else ""), "id",
+                          hint="give one of them another id: in its %%flow cell, or rename its folder")
+        result[i] = replace(conv, problems=(problem,), document=None, flow=None, flow_path=None,
+                            text=None, untagged=(), pipeline=None)
     return result
+
+
+def _warn_about_case(conversions: list[Conversion]) -> None:
+    """Kestra's flow ids are case-sensitive (namespaces are lowercase), but ``Daily.yml`` and
+    ``daily.yml`` are one file on macOS and Windows: warn, do not fail."""
+    files: dict[str, set[str]] = defaultdict(set)
+    for conv in conversions:
+        if conv.flow_key is not None and conv.flow_path is not None:
+            files[posixpath.normpath(conv.flow_path).lower()].add(posixpath.normpath(conv.flow_path))
+    for paths in files.values():
+        if len(paths) > 1:
+            owners = [c.notebook.path for c in conversions if c.flow_path and posixpath.normpath(c.flow_path) in paths]
+            log.warning("flow files %s differ only by case: they are one file on a case-insensitive file system "
+                        "(macOS, Windows); notebooks %s", ", ".join(sorted(paths)), ", ".join(owners))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..adapters.files import atomic_write
+from ..adapters.files import atomic_write, escapes_repository, read_bytes
 from ..adapters.project import Project
 from ..core.gitplan import Change, Files, PlannedChange, push_plan, sync_plan
 from ..errors import ConfigError, NbopsError
@@ -77,10 +77,17 @@ def working_files(project: Project, repo: GitRepo) -> Files:
     """The working copy's notebooks and flows that Git sees: tracked or untracked, never ignored
     (a sync must not delete what .gitignore keeps out of the repository)."""
     files: dict[str, bytes] = {}
+    unreadable: list[str] = []
     for name in sorted(repo.ls_files(*tracked_folders(project))):
         path = project.root / name
         if path.is_file() and not path.is_symlink() and ".ipynb_checkpoints" not in path.parts:
-            files[name] = path.read_bytes()
+            try:
+                files[name] = read_bytes(path, display=name)
+            except NbopsError as exc:
+                unreadable.append(f"{name} ({exc.message})")
+    if unreadable:  # sync cannot tell whether they would be overwritten: nothing is changed
+        raise NbopsError(f"cannot read {', '.join(unreadable)}; nothing was changed",
+                         hint="fix the files' permissions, then sync again")
     return files
 
 
@@ -162,9 +169,8 @@ def _apply(project: Project, plan: list[PlannedChange], remote: Files) -> None:
     """Each file is replaced atomically: a sync killed half-way leaves old or new files, and
     running it again finishes the job. A path through a symlink out of the repository is refused
     before anything is written."""
-    root = project.root.resolve()
     for change in plan:
-        if change.change is not Change.UNCHANGED and not (project.root / change.path).resolve().is_relative_to(root):
+        if change.change is not Change.UNCHANGED and escapes_repository(project.root, change.path):
             raise NbopsError(f"{change.path} leads outside the repository (a symlinked folder?)",
                              hint="remove the symlink; nbops sync writes only inside the repository")
     for change in plan:

@@ -23,7 +23,7 @@ from ..adapters.project import Project
 from ..adapters.secretlist import ALLOWLIST_FILE, load_allowlist, write_allowlist
 from ..adapters.secretfiles import scan_file
 from ..adapters.secrets import Finding, joined, mapping, notebook_json, scan_notebook, scan_text
-from ..errors import InvalidError, Problem
+from ..errors import InvalidError, NbopsError, Problem
 
 log = logging.getLogger(__name__)
 __all__ = ["ALLOWLIST_FILE", "Finding", "format_findings", "load_allowlist", "redact_secret_parameters",
@@ -60,12 +60,24 @@ def _display(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def scan_paths(project_root: Path, paths: list[Path]) -> list[Finding]:
+def scan_paths(project_root: Path, paths: list[Path], unscanned: list[NbopsError] | None = None) -> list[Finding]:
     """Secrets in the given files and folders (relative to ``project_root`` or absolute), in path order,
-    minus the findings the allow-list accepts."""
+    minus the findings the allow-list accepts. A file that cannot be read (no permission, not UTF-8,
+    not notebook JSON) does not stop the scan: its error goes to ``unscanned``, or, without that list,
+    every such file is raised at the end in one error."""
     allowlist = load_allowlist(project_root)
     files = _files(project_root, paths)
-    findings = [f for path in files for f in scan_file(path, _display(project_root, path))]
+    errors: list[NbopsError] = []
+    findings = []
+    for path in files:
+        try:
+            findings += scan_file(path, _display(project_root, path))
+        except NbopsError as exc:
+            errors.append(exc)
+    if unscanned is not None:
+        unscanned += errors
+    elif errors:
+        raise InvalidError(None, [Problem(str(e), hint="it cannot be scanned for secrets") for e in errors])
     kept = [f for f in findings if not allowlist.allows(f)]
     log.info("secret scan: %d file(s), %d finding(s), %d accepted", len(files), len(kept), len(findings) - len(kept))
     return kept
