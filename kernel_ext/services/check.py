@@ -86,9 +86,8 @@ def _check_secrets(project: Project, report: CheckReport) -> None:
     from .scan import scan_paths
 
     for finding in scan_paths(project.root, [project.notebooks_dir, project.flows_dir]):
-        where = f"{finding.where}, line {finding.line}"
         report.findings.append(Finding(Failure.SECRET, finding.file, (Problem(
-            f"{finding.kind} ({where}): {finding.excerpt}", cell=finding.cell,
+            f"{finding.kind} ({finding.location}): {finding.excerpt}", cell=finding.cell,
             hint="remove it (flows read secrets with {{ secret('NAME') }}), or accept a false positive: "
                  "nbops secrets --accept --reason WHY"),)))
 

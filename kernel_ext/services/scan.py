@@ -87,7 +87,7 @@ def refuse_secrets(project: Project, contents: Mapping[str, bytes | None]) -> No
 def _describe(finding: Finding) -> str:
     where = [f"cell {finding.cell}"] if finding.cell is not None else []
     where += [finding.where] if finding.where != "text" else []
-    where.append(f"line {finding.line}")
+    where += [f"line {finding.line}"] if finding.line else []
     return f"{finding.file} ({', '.join(where)}): {finding.kind}: {finding.excerpt}"
 
 
