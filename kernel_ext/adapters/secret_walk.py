@@ -75,7 +75,7 @@ def _skipped(root: dict[str, Any], path: JsonPath, value: Any) -> bool:
             return isinstance(value, dict)
         case ("cells", int(), "outputs", int(), str(field)):
             kind = mapping(_at(root, path[:4])).get("output_type")
-            return field in _COVERED_OUTPUT_FIELDS.get(kind, ())
+            return field in _COVERED_OUTPUT_FIELDS.get(str(kind), set())
         case ("cells", int(), "outputs", int(), "data", str(mime)):
             shown = mapping(_at(root, path[:4])).get("output_type") in _SHOWN_KINDS
             return bool(shown and TEXT_MIME.fullmatch(mime)) or bool(_BINARY_MIME.fullmatch(mime) and _base64(value))

@@ -135,17 +135,19 @@ def cmd_diff(project: Project, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_secrets(project: Project, args: argparse.Namespace, out: TextIO) -> int:
-    from ..services.scan import format_findings, scan_paths, write_allowlist
+    from ..services.scan import files_to_scan, format_findings, scan_paths, write_allowlist
 
-    paths = args.paths or [project.notebooks_dir, project.flows_dir]
-    findings = scan_paths(project.root, [p if p.is_absolute() or p.exists() else project.root / p for p in paths])
+    paths = [p if p.is_absolute() or p.exists() else project.root / p for p in args.paths] or \
+        [project.notebooks_dir, project.flows_dir]
+    files = files_to_scan(project.root, paths, strict=bool(args.paths))  # a named PATH matching nothing: exit 2
+    findings = scan_paths(project.root, files)
     if args.accept:
         if not args.reason:
             raise ConfigError("--accept needs --reason: say why these are not secrets")
         write_allowlist(project.root, findings, args.reason)
         print(f"accepted {len(findings)} finding(s) in .nbops-secrets.json", file=out)
         return ExitCode.OK
-    for line in format_findings(findings) if findings else ["no secrets found"]:
+    for line in format_findings(findings) if findings else [f"no secrets found in {len(files)} file(s)"]:
         print(line, file=out)
     return ExitCode.INVALID if findings else ExitCode.OK
 

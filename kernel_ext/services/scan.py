@@ -23,10 +23,10 @@ from ..adapters.project import Project
 from ..adapters.secretlist import ALLOWLIST_FILE, load_allowlist, write_allowlist
 from ..adapters.secretfiles import scan_file
 from ..adapters.secrets import Finding, joined, mapping, notebook_json, scan_notebook, scan_text
-from ..errors import InvalidError, Problem
+from ..errors import ConfigError, InvalidError, Problem
 
 log = logging.getLogger(__name__)
-__all__ = ["ALLOWLIST_FILE", "Finding", "format_findings", "load_allowlist", "redact_secret_parameters",
+__all__ = ["ALLOWLIST_FILE", "Finding", "files_to_scan", "format_findings", "load_allowlist", "redact_secret_parameters",
            "refuse_secrets", "scan_paths", "write_allowlist"]
 
 REDACTED = "***"
@@ -37,20 +37,27 @@ ACCEPT_HINT = ("hint: remove the secret (a flow reads it with {{ secret('NAME') 
 _SKIPPED_DIRS = frozenset({".git", ".nbops", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints"})
 
 
-def _files(root: Path, paths: list[Path]) -> list[Path]:
-    """The files to scan: folders walked (tool and cache folders skipped), missing paths ignored
-    (a commit may list deleted files), the allow-list itself left out."""
+def files_to_scan(root: Path, paths: list[Path], *, strict: bool = False) -> list[Path]:
+    """The files to scan: folders walked (tool and cache folders skipped), the allow-list itself left
+    out. A path that matches no file is ignored (a commit may list deleted files), or, when ``strict``
+    (paths a user named), an error: a scan of nothing must not read as "no secrets found"."""
     found: set[Path] = set()
     for given in paths:
         path = given if given.is_absolute() else root / given
         if path.is_dir():
-            found.update(p for p in path.rglob("*")
-                         if p.is_file() and not _SKIPPED_DIRS.intersection(p.relative_to(path).parts[:-1]))
-        elif path.is_file():
-            found.add(path)
+            matched = {p for p in path.rglob("*")
+                       if p.is_file() and not _SKIPPED_DIRS.intersection(p.relative_to(path).parts[:-1])}
         else:
+            matched = {path} if path.is_file() else set()
+        matched = {p for p in matched if p.name != ALLOWLIST_FILE}
+        if strict and not matched:
+            what = "is a folder holding no file to scan" if path.is_dir() else "matches no file"
+            raise ConfigError(f"{_display(root, path)} {what}: nothing was scanned for secrets",
+                              hint="name files or folders of the repository (default: notebooks/ and _flows/)")
+        if not matched:
             log.debug("not scanned for secrets, not a file: %s", path)
-    return sorted(p for p in found if p.name != ALLOWLIST_FILE)
+        found.update(matched)
+    return sorted(found)
 
 
 def _display(root: Path, path: Path) -> str:
@@ -64,7 +71,7 @@ def scan_paths(project_root: Path, paths: list[Path]) -> list[Finding]:
     """Secrets in the given files and folders (relative to ``project_root`` or absolute), in path order,
     minus the findings the allow-list accepts."""
     allowlist = load_allowlist(project_root)
-    files = _files(project_root, paths)
+    files = files_to_scan(project_root, paths)
     findings = [f for path in files for f in scan_file(path, _display(project_root, path))]
     kept = [f for f in findings if not allowlist.allows(f)]
     log.info("secret scan: %d file(s), %d finding(s), %d accepted", len(files), len(kept), len(findings) - len(kept))
