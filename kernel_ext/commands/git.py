@@ -56,10 +56,12 @@ def add_diff(commands: Any, surface: Surface) -> None:
 
 def add_secrets(commands: Any, surface: Surface) -> None:
     secrets = commands.add_parser("secrets", help="scan notebooks and flows for secrets",
-                                  description="Scan notebooks (sources, outputs, tracebacks, parameters) and other "
-                                              "text files for secrets with detect-secrets and nbops' notebook rules. "
-                                              "Exit 3 when any is found. --accept records the findings as false "
-                                              "positives in .nbops-secrets.json (by file and secret hash).")
+                                  description="Scan notebooks (every string of their JSON: sources, outputs, "
+                                              "tracebacks, parameters, metadata, attachments; image data left out) "
+                                              "and other text files for secrets with detect-secrets and nbops' "
+                                              "notebook rules. Exit 3 when any is found, 2 when a PATH matches no "
+                                              "file. --accept records the findings as false positives in "
+                                              ".nbops-secrets.json (by file and secret hash).")
     secrets.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: notebooks "
                                                                               "and flows)")
     secrets.add_argument("--accept", action="store_true", help="accept the findings (write the allow-list)")

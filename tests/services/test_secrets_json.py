@@ -173,3 +173,11 @@ def test_secrets_on_a_path_matching_no_file_says_so(repo: Repo, args: list[str])
     assert "no secrets found" not in result.out and f"{args[0]} " in result.err and "nothing was scanned" in result.err
     assert not (repo.root / ".nbops-secrets.json").exists()
     assert repo.cli("secrets", "notebooks/a.ipynb").out.strip() == "no secrets found in 1 file(s)"
+
+
+def test_a_metadata_finding_can_be_accepted_by_file_and_hash(repo: Repo) -> None:
+    leaky(repo, "key_name")
+    assert repo.cli("secrets", "--accept", "--reason", "a revoked token kept as a fixture").code == 0
+    assert GITHUB not in (repo.root / ".nbops-secrets.json").read_text()
+    assert repo.cli("secrets").code == 0 and repo.cli("check").code == 0
+    assert repo.cli("commit").code == 0
