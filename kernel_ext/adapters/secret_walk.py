@@ -112,7 +112,7 @@ def _walk(root: dict[str, Any], value: Any, path: JsonPath, key: str | None) -> 
     elif isinstance(value, list):
         for index, child in enumerate(value):
             sub = (*path, index)
-            if not _skipped(root, sub, child):
+            if isinstance(child, str | dict | list) and not _skipped(root, sub, child):  # numbers: no secret
                 yield from _walk(root, child, sub, key)
     elif isinstance(value, str):
         text = ANSI.sub("", DATA_URI.sub("data:…", value)).strip("\n")
