@@ -9,6 +9,8 @@ Why it is built this way:
   share no global state (safe in threads), and let nbops choose the filters.
 - Notebooks hide secrets where a plain file scanner does not look: outputs, tracebacks, Markdown and
   the parameters papermill injects. Each part is scanned as its own text, so lines count within a cell.
+  Every other string of the notebook's JSON (metadata, attachments, output metadata, key names) is
+  walked by ``secret_walk`` and located by its JSON path.
 - A finding never holds the secret: only its sha256 and an excerpt with the secret masked.
 - A scanner that cannot be told "this one is fine" gets switched off: accepted findings live in
   ``.nbops-secrets.json`` at the repository root, by file (or ``*``) and hash, reviewed in Git.
@@ -51,15 +53,15 @@ _ASSIGNMENT = re.compile(  # name = "value", name: str = "value", "name": "value
     rf"""(?i)(?<![\w.-])["']?({_SECRET_NAME})["']?(?:\s*:\s*[A-Za-z_][\w\[\]., |]*?)?\s*"""
     rf"""(?:(?:=>|=)\s*(["'])|:\s*(["']?))({_TOKEN_CHARS}{{16,}})(?(2)\2|\3)(?!{_TOKEN_CHARS})""")  # unquoted: YAML
 _NOT_A_SECRET_NAME = re.compile(r"(?i)(name|id|url|uri|path|file|env|var|type|endpoint|header|field|ttl|len|length"
-                                r"|count|expires?|expiry|_at)$")
+                                r"|count|expires?|expiry|_at|tags?)$")
 _NAME_BEFORE = re.compile(r"""([\w.-]+)["'\]]*\s*(?::\s*[A-Za-z_][\w\[\]., |]*?)?\s*(?:=>|==?|:)\s*["'`]?$""")
 _BEARER = re.compile(rf"(?i)\bbearer\s+({_TOKEN_CHARS}{{16,}})")
 _ONE_TOKEN = re.compile(r"[\w\-.]+")
 _PEM_HEADERS = re.compile(r"^[ \t]*(?:[\w-]+)?:.*$", re.MULTILINE)
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]*")
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
-_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
-_TEXT_MIME = re.compile(r"text/.+|application/(json|javascript)")  # images and widget state are not scanned
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
+DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+TEXT_MIME = re.compile(r"text/.+|application/(json|javascript)")  # read as output text; the rest: secret_walk
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,17 @@ class Finding:
 
     file: str
     cell: int | None  # 0-based cell index; None for a text file or notebook metadata
-    where: str  # "source" | "output" | "traceback" | "markdown" | "parameters" | "text"
-    line: int  # 1-based, within the cell part's text (or the file)
+    where: str  # "source" | "output" | "traceback" | "markdown" | "parameters" | "text", or a JSON path
+    #              such as "cells[3].metadata.custom.token" for any other string of a notebook (secret_walk)
+    line: int  # 1-based, within the cell part's text (or the file, or the string); 0: a one-line JSON string
     kind: str  # detector name, e.g. "AWS Access Key"
     secret_hash: str  # sha256 hex of the secret value
     excerpt: str  # the line with every secret on it masked
+
+    @property
+    def location(self) -> str:
+        """``source, line 2``, ``cells[3].metadata.token``: where in the cell (or notebook) to look."""
+        return f"{self.where}, line {self.line}" if self.line else self.where
 
 
 @dataclass(frozen=True)
@@ -283,13 +291,13 @@ def _outputs_text(outputs: list[Any]) -> tuple[str, str]:
             shown += joined(out.get("text"))
         elif kind in ("execute_result", "display_data") and isinstance(out.get("data"), dict):
             for mime, value in out["data"].items():
-                if _TEXT_MIME.fullmatch(mime):
+                if TEXT_MIME.fullmatch(mime):
                     text = joined(value) if isinstance(value, str | list) else json.dumps(value, indent=1)
                     shown += ("" if not shown or shown.endswith("\n") else "\n") + text.rstrip("\n") + "\n"
         elif kind == "error":
             lines = [f"{out.get('ename', '')}: {out.get('evalue', '')}", *map(str, out.get("traceback") or [])]
             errors += "\n".join(lines) + "\n"
-    return _DATA_URI.sub("data:…", _ANSI.sub("", shown)), _ANSI.sub("", errors)
+    return DATA_URI.sub("data:…", ANSI.sub("", shown)), ANSI.sub("", errors)
 
 
 def _cell_parts(index: int, cell: dict[str, Any]) -> Iterator[tuple[int | None, str, str]]:
@@ -315,10 +323,23 @@ def notebook_parts(data: dict[str, Any]) -> Iterator[tuple[int | None, str, str]
         yield None, "parameters", "\n".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in params.items())
 
 
+def _keep_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose repeated keys are all kept (``key``, ``key (repeated 2)``...): Git commits
+    every one of them, so the scan must read every one, not only the last as ``json.loads`` does."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        name, count = key, 1
+        while name in result:
+            count += 1
+            name = f"{key} (repeated {count})"
+        result[name] = value
+    return result
+
+
 def notebook_json(text: str, display: str) -> dict[str, Any]:
     """The notebook a JSON text holds; an error when it holds none (a scan must read every cell)."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_keep_duplicates)
     except json.JSONDecodeError as exc:
         raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc.msg}", line=exc.lineno,
                                               hint="the secret scan needs to read every cell")]) from None
@@ -331,10 +352,15 @@ def notebook_json(text: str, display: str) -> dict[str, Any]:
 
 
 def scan_notebook(notebook: dict[str, Any], display: str) -> list[Finding]:
-    """Every secret in a notebook's sources, text outputs, tracebacks and papermill parameters."""
+    """Every secret in a notebook: its sources, text outputs, tracebacks and papermill parameters read
+    as texts, then every other string of its JSON (metadata, attachments, output data and metadata,
+    key names), located by JSON path; binary image data left out (see secret_walk)."""
+    from .secret_walk import scan_json  # it builds on this module
+
     findings: list[Finding] = []
     for cell, where, text in notebook_parts(notebook):
         if text:
             findings += scan_text(text, display, cell=cell, where=where)
+    findings += scan_json(notebook, display)
     log.debug("%s: %d secret finding(s)", display, len(findings))
     return findings

@@ -58,10 +58,12 @@ def add_diff(commands: Any, surface: Surface) -> None:
 
 def add_secrets(commands: Any, surface: Surface) -> None:
     secrets = commands.add_parser("secrets", help="scan notebooks and flows for secrets",
-                                  description="Scan notebooks (sources, outputs, tracebacks, parameters) and other "
-                                              "text files for secrets with detect-secrets and nbops' notebook rules. "
-                                              "Exit 3 when any is found. --accept records the findings as false "
-                                              "positives in .nbops-secrets.json (by file and secret hash).")
+                                  description="Scan notebooks (every string of their JSON: sources, outputs, "
+                                              "tracebacks, parameters, metadata, attachments; image data left out) "
+                                              "and other text files for secrets with detect-secrets and nbops' "
+                                              "notebook rules. Exit 3 when any is found, 2 when a PATH matches no "
+                                              "file. --accept records the findings as false positives in "
+                                              ".nbops-secrets.json (by file and secret hash).")
     secrets.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: notebooks "
                                                                               "and flows)")
     secrets.add_argument("--accept", action="store_true", help="accept the findings (write the allow-list)")
@@ -137,12 +139,13 @@ def cmd_diff(project: Project, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_secrets(project: Project, args: argparse.Namespace, out: TextIO) -> int:
-    from ..services.scan import format_findings, scan_paths, write_allowlist
+    from ..services.scan import files_to_scan, format_findings, scan_paths, write_allowlist
 
-    paths = args.paths or [project.notebooks_dir, project.flows_dir]
+    paths = [p if p.is_absolute() or p.exists() else project.root / p for p in args.paths] or \
+        [project.notebooks_dir, project.flows_dir]
+    files = files_to_scan(project.root, paths, strict=bool(args.paths))  # a named PATH matching nothing: exit 2
     unscanned: list[NbopsError] = []
-    findings = scan_paths(project.root, [p if p.is_absolute() or p.exists() else project.root / p for p in paths],
-                          unscanned)
+    findings = scan_paths(project.root, files, unscanned)
     for error in unscanned:  # named, and the other files' findings still shown
         print(f"not scanned for secrets: {error}", file=out)
     if args.accept:
@@ -151,7 +154,8 @@ def cmd_secrets(project: Project, args: argparse.Namespace, out: TextIO) -> int:
         write_allowlist(project.root, findings, args.reason)
         print(f"accepted {len(findings)} finding(s) in .nbops-secrets.json", file=out)
         return ExitCode.OK
-    for line in format_findings(findings) if findings else [] if unscanned else ["no secrets found"]:
+    clean = [] if unscanned else [f"no secrets found in {len(files)} file(s)"]
+    for line in format_findings(findings) if findings else clean:
         print(line, file=out)
     return ExitCode.INVALID if findings or unscanned else ExitCode.OK
 

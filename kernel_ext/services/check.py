@@ -113,9 +113,8 @@ def _check_secrets(project: Project, report: CheckReport) -> None:
             problems = error.problems if isinstance(error, InvalidError) else (Problem(error.message, hint=error.hint),)
             report.findings.append(Finding(Failure.INVALID, error.file or "?", tuple(problems)))
     for finding in findings:
-        where = f"{finding.where}, line {finding.line}"
         report.findings.append(Finding(Failure.SECRET, finding.file, (Problem(
-            f"{finding.kind} ({where}): {finding.excerpt}", cell=finding.cell,
+            f"{finding.kind} ({finding.location}): {finding.excerpt}", cell=finding.cell,
             hint="remove it (flows read secrets with {{ secret('NAME') }}), or accept a false positive: "
                  "nbops secrets --accept --reason WHY"),)))
 

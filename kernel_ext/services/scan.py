@@ -23,10 +23,10 @@ from ..adapters.project import Project
 from ..adapters.secretlist import ALLOWLIST_FILE, load_allowlist, write_allowlist
 from ..adapters.secretfiles import scan_file
 from ..adapters.secrets import Finding, joined, mapping, notebook_json, scan_notebook, scan_text
-from ..errors import InvalidError, NbopsError, Problem
+from ..errors import ConfigError, InvalidError, NbopsError, Problem
 
 log = logging.getLogger(__name__)
-__all__ = ["ALLOWLIST_FILE", "Finding", "format_findings", "load_allowlist", "redact_secret_parameters",
+__all__ = ["ALLOWLIST_FILE", "Finding", "files_to_scan", "format_findings", "load_allowlist", "redact_secret_parameters",
            "refuse_secrets", "scan_paths", "write_allowlist"]
 
 REDACTED = "***"
@@ -37,20 +37,27 @@ ACCEPT_HINT = ("hint: remove the secret (a flow reads it with {{ secret('NAME') 
 _SKIPPED_DIRS = frozenset({".git", ".nbops", ".venv", "venv", "node_modules", "__pycache__", ".ipynb_checkpoints"})
 
 
-def _files(root: Path, paths: list[Path]) -> list[Path]:
-    """The files to scan: folders walked (tool and cache folders skipped), missing paths ignored
-    (a commit may list deleted files), the allow-list itself left out."""
+def files_to_scan(root: Path, paths: list[Path], *, strict: bool = False) -> list[Path]:
+    """The files to scan: folders walked (tool and cache folders skipped), the allow-list itself left
+    out. A path that matches no file is ignored (a commit may list deleted files), or, when ``strict``
+    (paths a user named), an error: a scan of nothing must not read as "no secrets found"."""
     found: set[Path] = set()
     for given in paths:
         path = given if given.is_absolute() else root / given
         if path.is_dir():
-            found.update(p for p in path.rglob("*")
-                         if p.is_file() and not _SKIPPED_DIRS.intersection(p.relative_to(path).parts[:-1]))
-        elif path.is_file():
-            found.add(path)
+            matched = {p for p in path.rglob("*")
+                       if p.is_file() and not _SKIPPED_DIRS.intersection(p.relative_to(path).parts[:-1])}
         else:
+            matched = {path} if path.is_file() else set()
+        matched = {p for p in matched if p.name != ALLOWLIST_FILE}
+        if strict and not matched:
+            what = "is a folder holding no file to scan" if path.is_dir() else "matches no file"
+            raise ConfigError(f"{_display(root, path)} {what}: nothing was scanned for secrets",
+                              hint="name files or folders of the repository (default: notebooks/ and _flows/)")
+        if not matched:
             log.debug("not scanned for secrets, not a file: %s", path)
-    return sorted(p for p in found if p.name != ALLOWLIST_FILE)
+        found.update(matched)
+    return sorted(found)
 
 
 def _display(root: Path, path: Path) -> str:
@@ -66,7 +73,7 @@ def scan_paths(project_root: Path, paths: list[Path], unscanned: list[NbopsError
     not notebook JSON) does not stop the scan: its error goes to ``unscanned``, or, without that list,
     every such file is raised at the end in one error."""
     allowlist = load_allowlist(project_root)
-    files = _files(project_root, paths)
+    files = files_to_scan(project_root, paths)
     errors: list[NbopsError] = []
     findings = []
     for path in files:
@@ -99,7 +106,7 @@ def refuse_secrets(project: Project, contents: Mapping[str, bytes | None]) -> No
 def _describe(finding: Finding) -> str:
     where = [f"cell {finding.cell}"] if finding.cell is not None else []
     where += [finding.where] if finding.where != "text" else []
-    where.append(f"line {finding.line}")
+    where += [f"line {finding.line}"] if finding.line else []
     return f"{finding.file} ({', '.join(where)}): {finding.kind}: {finding.excerpt}"
 
 
