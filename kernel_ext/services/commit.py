@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
+from ..adapters.notebooks import is_large, read_skeleton
 from ..adapters.project import Project
 from ..core.convert import Conversion
 from ..core.emit import GENERATED_MARK, generated_source
@@ -71,6 +72,8 @@ def step_notebooks(conv: Conversion) -> list[str]:
 
 
 def _committed_notebook(project: Project, path: str, secrets: set[str]) -> bytes:
+    if project.options.strip_outputs and is_large(project.root / path):  # outputs skipped unread
+        return notebook_bytes(strip_outputs(read_skeleton(project.root / path, path)))
     raw = read_text(project.root / path, MAX_NOTEBOOK_BYTES, path)
     if project.options.strip_outputs:
         return notebook_bytes(strip_outputs(json.loads(raw)))
