@@ -33,6 +33,13 @@ class _Malformed(Exception):
     pass
 
 
+def _end(pattern: re.Pattern[bytes], data: bytes, pos: int) -> int:
+    """Where ``pattern`` (which matches the empty string too) stops matching from ``pos``."""
+    match = pattern.match(data, pos)
+    assert match is not None
+    return match.end()
+
+
 class _Scanner:
     """A cursor over a byte stream; what lies between ``start`` and ``pos`` is kept in ``out`` (when
     ``out`` is not None) before the buffer drops it."""
@@ -54,7 +61,7 @@ class _Scanner:
     def peek(self) -> int:
         """The next byte that is not white space (``pos`` moves to it)."""
         while True:
-            self.pos = _WS.match(self.data, self.pos).end()
+            self.pos = _end(_WS, self.data, self.pos)
             if self.pos < len(self.data):
                 return self.data[self.pos]
             self.fill()
@@ -80,7 +87,7 @@ class _Scanner:
         """From an opening quote to just after its closing quote."""
         self.pos += 1
         while True:
-            self.pos = _STRING_BODY.match(self.data, self.pos).end()
+            self.pos = _end(_STRING_BODY, self.data, self.pos)
             if self.pos < len(self.data) and self.data[self.pos] == 0x22:
                 self.pos += 1
                 return
@@ -91,7 +98,7 @@ class _Scanner:
         if self.peek() != 0x22:
             raise _Malformed(f"expected a key at byte {self.offset()}")
         while True:
-            end = _STRING_BODY.match(self.data, self.pos + 1).end()
+            end = _end(_STRING_BODY, self.data, self.pos + 1)
             if end < len(self.data) and self.data[end] == 0x22:
                 raw, self.pos = self.data[self.pos:end + 1], end + 1
                 return str(json.loads(raw))
@@ -108,7 +115,7 @@ class _Scanner:
             return
         if first not in (0x7B, 0x5B):  # a number, true, false or null
             while True:
-                self.pos = _SCALAR.match(self.data, self.pos).end()
+                self.pos = _end(_SCALAR, self.data, self.pos)
                 if self.pos < len(self.data) or self.eof:
                     return
                 self.fill()

@@ -160,7 +160,7 @@ def _mark_stopped_cell(executed: dict[str, Any], output: Path, error: CellError)
     source = "".join(cell.get("source") or "") if isinstance(cell.get("source"), list | str) else ""
     first = next((line.strip() for line in source.splitlines() if line.strip()), "")
     first = first if len(first) <= 80 else first[:79] + "…"
-    message = f"{error.message} (the kernel stopped while running `{first}`)" if first else error.message
+    message = f"{error.message} (the cell running: `{first}`)" if first else error.message
     cell.setdefault("outputs", []).append({"output_type": "error", "ename": error.name, "evalue": message,
                                            "traceback": [f"{error.name}: {message}"]})
     _papermill(cell).update(status="failed", exception=True)

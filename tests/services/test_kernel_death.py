@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import Repo, write_notebook
 
 pytestmark = pytest.mark.slow

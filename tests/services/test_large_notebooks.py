@@ -9,10 +9,10 @@ import random
 from pathlib import Path
 
 import nbformat
+from conftest import Repo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import Repo, flow_notebook
 from kernel_ext.adapters import nbstream
 
 BIG = 60 * 1024 * 1024  # more than the 50 MiB a notebook was read whole up to
