@@ -85,12 +85,20 @@ def _committed_notebook(project: Project, path: str, secrets: set[str]) -> bytes
 def _refuse_conflicts(project: Project, notebooks: list[Path]) -> None:
     problems = []
     for path in notebooks:
-        data = path.read_bytes() if path.is_file() else b""
-        if (line := conflict_marker_line(data)) is not None:
+        if (line := _conflict_line(path)) is not None:
             problems.append(Problem(f"{project.relative(path)} has a merge-conflict marker at line {line}",
                                     hint="resolve the conflict in JupyterLab or with nbdime, then commit"))
     if problems:
         raise InvalidError(None, problems)
+
+
+def _conflict_line(path: Path) -> int | None:
+    """The first merge-conflict marker line of a file, read line by line (a large notebook is not
+    held whole)."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        return next((number for number, line in enumerate(handle, 1) if conflict_marker_line(line)), None)
 
 
 def _orphans(project: Project, repo: GitRepo) -> dict[str, None]:
