@@ -10,6 +10,7 @@ from ..core.notebook import Cell, CellKind, NotebookSource
 from ..errors import NotebookError, Problem
 from .files import MAX_NOTEBOOK_BYTES, atomic_write, read_text
 
+STREAM_FROM = 8 * 1024 * 1024  # larger notebooks are read in a stream, outputs skipped
 _NBFORMAT_HINT = "open and save it in JupyterLab, or run: jupyter nbconvert --to notebook --nbformat 4 --inplace FILE"
 
 
@@ -28,6 +29,11 @@ def notebook_from_text(text: str, display: str) -> NotebookSource:
     except ValueError as exc:  # e.g. a number of more than 4,300 digits
         raise NotebookError(display, [Problem(f"not valid notebook JSON: {exc}",
                                               hint="was the file edited by hand?")]) from None
+    return notebook_from_data(data, display)
+
+
+def notebook_from_data(data: Any, display: str) -> NotebookSource:
+    """The cells of parsed notebook JSON (see :func:`notebook_from_text`)."""
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         version = data.get("nbformat") if isinstance(data, dict) else None
         hint = _NBFORMAT_HINT if version is not None else "a notebook is a JSON object with a 'cells' list"
@@ -60,7 +66,30 @@ def _cell(index: int, cell: Any, display: str) -> Cell:
 
 
 def read_notebook(path: Path, display: str) -> NotebookSource:
-    return notebook_from_text(read_text(path, MAX_NOTEBOOK_BYTES, display), display)
+    """A notebook's cells. A large one (its outputs, mostly) is read cell by cell with its outputs
+    skipped unread, in bounded memory and whatever its size (see adapters.nbstream)."""
+    if not is_large(path):
+        return notebook_from_text(read_text(path, MAX_NOTEBOOK_BYTES, display), display)
+    return notebook_from_data(read_skeleton(path, display), display)
+
+
+def is_large(path: Path) -> bool:
+    """True for a notebook file worth reading in a stream (False when it cannot be read at all:
+    the whole-file reading names the reason)."""
+    try:
+        return path.stat().st_size > STREAM_FROM
+    except OSError:
+        return False
+
+
+def read_skeleton(path: Path, display: str) -> dict[str, Any]:
+    """The notebook JSON without its cells' outputs (``[]``), in bounded memory."""
+    from .nbstream import skeleton
+
+    try:
+        return skeleton(path, display, MAX_NOTEBOOK_BYTES)
+    except OSError as exc:
+        raise NotebookError(display, [Problem(f"cannot be read: {exc.strerror or exc}")]) from None
 
 
 def _nbformat():

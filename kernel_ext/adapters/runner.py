@@ -132,11 +132,63 @@ def run_notebook(notebook: Path, output: Path, parameters: Mapping[str, Any], *,
         if status is not RunStatus.SUCCESS:
             _kill_kernel(kernel_manager)  # nothing may outlive a failed or stopped run
     executed = _settle(partial, output)
-    read = read_outputs(stdout_of(executed.get("cells", []))) if executed else ReadOutputs()
-    if error is not None and executed:  # papermill adds marker cells: name the cell as the saved notebook has it
+    if executed and status in (RunStatus.KERNEL_DIED, RunStatus.TIMEOUT) and error is not None:
+        error = _mark_stopped_cell(executed, output, error)
+    elif error is not None and executed:  # papermill adds marker cells: name the cell as the saved notebook has it
         error = replace(error, cell=_failing_cell(executed, error.cell))
+    read = read_outputs(stdout_of(executed.get("cells", []))) if executed else ReadOutputs()
     return NotebookOutcome(status, started, time.time(), read.outputs, error, output if executed else None,
                            read.warnings)
+
+
+ERROR_MARKER_TAG = "papermill-error-cell-tag"  # papermill 2.x execute.py: its marker cells around a failure
+_ERROR_STYLE = 'style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;"'
+
+
+def _mark_stopped_cell(executed: dict[str, Any], output: Path, error: CellError) -> CellError:
+    """The cell that was running when the kernel died (or was stopped at the timeout) marked in the
+    saved notebook as papermill marks a failing cell: an error output, ``metadata.papermill`` status
+    "failed" and exception, a red note at the top linking to a red anchor just before the cell. papermill
+    itself marks that cell "completed" (its ``cell_complete`` runs in a ``finally``). The cell is the
+    last one papermill started; the error names it (its index in the saved notebook, its first line)."""
+    cells = [c for c in executed.get("cells") or [] if isinstance(c, dict)]
+    started = [i for i, c in enumerate(cells) if _papermill(c).get("start_time")]
+    if not started or len(cells) != len(executed["cells"]):
+        return error
+    index = started[-1]
+    cell = cells[index]
+    source = "".join(cell.get("source") or "") if isinstance(cell.get("source"), list | str) else ""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    first = first if len(first) <= 80 else first[:79] + "…"
+    message = f"{error.message} (the cell running: `{first}`)" if first else error.message
+    cell.setdefault("outputs", []).append({"output_type": "error", "ename": error.name, "evalue": message,
+                                           "traceback": [f"{error.name}: {message}"]})
+    _papermill(cell).update(status="failed", exception=True)
+    metadata = executed.setdefault("metadata", {})
+    if isinstance(metadata, dict) and isinstance(metadata.get("papermill"), dict):
+        metadata["papermill"]["exception"] = True
+    count = cell.get("execution_count")
+    executed["cells"][index:index] = [_marker(f'<span id="papermill-error-cell" {_ERROR_STYLE}>Execution using '
+                                              "papermill encountered an exception here and stopped:</span>", "nbops-error-anchor")]
+    executed["cells"].insert(0, _marker(f"<span {_ERROR_STYLE}>An Exception was encountered at "
+                                        f"'<a href=\"#papermill-error-cell\">In [{count}]</a>'.</span>", "nbops-error-note"))
+    if (executed.get("nbformat"), executed.get("nbformat_minor", 0)) < (4, 5):
+        for marker in (executed["cells"][0], executed["cells"][index + 1]):
+            marker.pop("id")  # cell ids came with nbformat 4.5
+    from .files import atomic_write
+
+    atomic_write(output, json.dumps(executed, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    return replace(error, cell=index + 2, message=message)
+
+
+def _papermill(cell: dict[str, Any]) -> dict[str, Any]:
+    metadata = cell.get("metadata")
+    value = metadata.get("papermill") if isinstance(metadata, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _marker(text: str, cell_id: str) -> dict[str, Any]:
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {"tags": [ERROR_MARKER_TAG]}, "source": text}
 
 
 def _failing_cell(executed: dict[str, Any], fallback: int | None) -> int | None:

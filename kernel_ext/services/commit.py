@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from ..adapters.files import MAX_NOTEBOOK_BYTES, read_bytes, read_text
+from ..adapters.files import MAX_NOTEBOOK_BYTES, read_text
+from ..adapters.notebooks import is_large, read_skeleton
 from ..adapters.project import Project
 from ..core.convert import Conversion
 from ..core.emit import GENERATED_MARK, generated_source
@@ -72,6 +73,8 @@ def step_notebooks(conv: Conversion) -> list[str]:
 
 
 def _committed_notebook(project: Project, path: str, secrets: set[str]) -> bytes:
+    if project.options.strip_outputs and is_large(project.root / path):  # outputs skipped unread
+        return notebook_bytes(strip_outputs(read_skeleton(project.root / path, path)))
     raw = read_text(project.root / path, MAX_NOTEBOOK_BYTES, path)
     if project.options.strip_outputs:
         return notebook_bytes(strip_outputs(json.loads(raw)))
@@ -84,15 +87,24 @@ def _refuse_conflicts(project: Project, notebooks: list[Path]) -> None:
     problems = []
     for path in notebooks:
         try:
-            data = read_bytes(path, display=os.path.relpath(path, project.root)) if path.is_file() else b""
-        except NbopsError as exc:  # unreadable: named with the others, never a traceback
-            problems.append(Problem(str(exc)))
+            line = _conflict_line(path)
+        except OSError as exc:  # unreadable: named with the others, never a traceback
+            problems.append(Problem(f"{os.path.relpath(path, project.root)}: cannot read: {exc.strerror or exc}"))
             continue
-        if (line := conflict_marker_line(data)) is not None:
+        if line is not None:
             problems.append(Problem(f"{project.relative(path)} has a merge-conflict marker at line {line}",
                                     hint="resolve the conflict in JupyterLab or with nbdime, then commit"))
     if problems:
         raise InvalidError(None, problems)
+
+
+def _conflict_line(path: Path) -> int | None:
+    """The first merge-conflict marker line of a file, read line by line (a large notebook is not
+    held whole)."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        return next((number for number, line in enumerate(handle, 1) if conflict_marker_line(line)), None)
 
 
 def _orphans(project: Project, repo: GitRepo) -> dict[str, None]:
