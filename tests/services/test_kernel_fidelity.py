@@ -24,7 +24,9 @@ CELLS: list[CellSpec] = [
     ("code", "n = 3\n", ["parameters"]),
     ("code", 'print("to stdout", n)\n', []),
     ("code", 'import sys\nprint("to stderr", file=sys.stderr)\n', []),
-    ("code", 'import subprocess\nsubprocess.run(["echo", "from a child process"], check=True)\nNone\n', []),
+    # ipykernel forwards a child's fd output from a thread: wait for it, so it lands in this cell under load too
+    ("code", 'import subprocess, sys, time\nsubprocess.run(["echo", "from a child process"], check=True)\n'
+             'time.sleep(0.5)\nsys.stdout.flush()\nNone\n', []),
     ("code", "import matplotlib.pyplot as plt\nplt.plot([1, 2, n])\nplt.title('a chart')\nplt.show()\n", []),
     ("code", "fig, ax = plt.subplots()\nax.bar(['a', 'b'], [n, 1])\n", []),  # drawn at the cell's end
     ("code", ("from IPython.display import HTML, JSON, Markdown, display\n"
