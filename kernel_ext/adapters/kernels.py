@@ -5,219 +5,35 @@ start-up overlaps execution; each run still gets a fresh kernel process, in its 
 pool forks only where that is exactly equivalent to a normal start (:func:`pool_can_serve`): a
 kernel spec that runs this very interpreter's ``ipykernel_launcher``, on Linux. For anything else
 :meth:`KernelPool.manager` gives a :class:`PromptKernelManager`, which starts the kernel as
-jupyter_client does.
+jupyter_client does (:mod:`kernel_start`); the forked kernel, as jupyter_client sees it, is in
+:mod:`forked_kernel`.
 """
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from queue import Empty
-from typing import Any
 
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
-from jupyter_client.kernelspec import KernelSpec, NoSuchKernel
+from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_client.provisioning import LocalProvisioner
 
 from ..errors import NbopsError
+from .forked_kernel import (ForkedKernelProcess, PooledKernelManager, PreparedKernel, ZygoteProvisioner,
+                            nbclient_arguments, process_alive)
+from .kernel_start import PromptKernelClient, PromptKernelManager, kernel_spec, missing_kernel
 
-
-def kernel_spec(name: str) -> KernelSpec:
-    """The named kernel spec, or a clear error saying how to install it."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    try:
-        return KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel:
-        raise missing_kernel(name) from None
-
-
-def missing_kernel(name: str, language: str | None = None, notebook: str | None = None) -> NbopsError:
-    """The error for a kernel spec that is not installed, naming it (and whose kernel it is)."""
-    whose = f" (the {language} kernel of {notebook})" if language and notebook else \
-        f" (the {language} kernel)" if language else ""
-    if (language or "python").lower() == "python":
-        hint = (f"install it with: python -m ipykernel install --user --name {name} "
-                "(or set [tool.nbops] kernel to one of: jupyter kernelspec list)")
-    else:
-        hint = f"install the {language} kernel under the name {name!r}; `jupyter kernelspec list` shows those installed"
-    return NbopsError(f"no Jupyter kernel named {name!r} is installed{whose}", hint=hint)
-
-
-class PromptKernelClient(AsyncKernelClient):  # type: ignore[misc]
-    """Ready as soon as the kernel has answered ``kernel_info`` and its IOPub status for that
-    request has arrived, instead of jupyter_client's wait for 0.2 s of IOPub silence (a fixed
-    0.2 s per kernel, most of a short run)."""
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (timeout if timeout is not None else 60.0)
-        while time.monotonic() < deadline:
-            msg_id = self.kernel_info()
-            if await self._reply(self.shell_channel, msg_id, "kernel_info_reply", deadline) is not None:
-                if await self._reply(self.iopub_channel, msg_id, "status", min(deadline, time.monotonic() + 1.0),
-                                     lambda m: m["content"].get("execution_state") == "idle") is not None:
-                    return  # IOPub is connected, and everything this request caused is drained
-            if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-        raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
-
-    @staticmethod
-    async def _reply(channel: Any, msg_id: str, msg_type: str, deadline: float,
-                     accept: Any = None) -> dict[str, Any] | None:
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                msg = await channel.get_msg(timeout=min(left, 1.0))
-            except Empty:
-                return None
-            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == msg_type \
-                    and (accept is None or accept(msg)):
-                return msg
-        return None
-
-
-class PromptKernelManager(AsyncKernelManager):  # type: ignore[misc]
-    """An AsyncKernelManager whose clients are :class:`PromptKernelClient`."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.client_factory = PromptKernelClient
-
-
-class ForkedKernelProcess:
-    """The part of ``subprocess.Popen`` jupyter_client uses, for a kernel the zygote forked (it
-    is the zygote's child, not ours, so liveness is read from /proc instead of waitpid)."""
-
-    stdin = stdout = stderr = None  # the zygote's child: no pipes of ours
-
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None and not _alive(self.pid):
-            self.returncode = -signal.SIGKILL
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
-            time.sleep(0.02)
-        return self.returncode or 0
-
-    def send_signal(self, signum: int) -> None:
-        try:
-            os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-
-
-def nbclient_arguments(kernel_name: str) -> tuple[str, ...]:
-    """The arguments nbclient gives the kernel: ``--HistoryManager.hist_file=:memory:`` (its
-    ``ipython_hist_file`` default) when jupyter_client calls it an IPython kernel, i.e. by name
-    (nbclient 0.11 client.py, async_start_new_kernel; jupyter_client 8 manager.py, ``ipykernel``).
-    Prepared kernels are made with them; a start that asks for others is refused rather than
-    served by a kernel that differs."""
-    return ("--HistoryManager.hist_file=:memory:",) if kernel_name in {"python", "python2", "python3"} else ()
-
-
-@dataclass
-class PreparedKernel:
-    pid: int
-    connection_file: str
-    fifo: str
-    arguments: tuple[str, ...] = ()
-
-    def go(self, cwd: str, env: dict[str, str], timeout: float = 60.0) -> None:
-        """Hand the kernel its folder and environment; it starts serving. Opening the FIFO waits
-        for the kernel to be initialised; a kernel that died meanwhile is an error, not a hang."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
-                break
-            except OSError as exc:  # ENXIO: the kernel is not reading yet
-                if not _alive(self.pid) or time.monotonic() > deadline:
-                    raise RuntimeError(f"the prepared kernel {self.pid} stopped before it was ready") from exc
-                time.sleep(0.005)
-        with os.fdopen(fd, "w", encoding="utf-8") as fifo:
-            fifo.write(json.dumps({"cwd": cwd, "env": env}) + "\n")
-
-    def discard(self) -> None:
-        ForkedKernelProcess(self.pid).kill()
-        for path in (self.connection_file, self.fifo):
-            Path(path).unlink(missing_ok=True)
-
-
-class ZygoteProvisioner(LocalProvisioner):  # type: ignore[misc]
-    """Takes a prepared kernel instead of launching a process."""
-
-    prepared: PreparedKernel | None = None
-
-    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
-        assert self.prepared is not None
-        km: Any = self.parent
-        km.load_connection_file(self.prepared.connection_file)
-        self.connection_info = km.get_connection_info()
-        arguments = tuple(kwargs.pop("extra_arguments", None) or ())
-        if arguments != self.prepared.arguments:
-            raise RuntimeError(f"the prepared kernel was started with {list(self.prepared.arguments)}, "
-                               f"not the {list(arguments)} this run asks for")
-        return await super(LocalProvisioner, self).pre_launch(cmd=["(prepared kernel)"], **kwargs)
-
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        assert self.prepared is not None
-        cwd = str(kwargs.get("cwd") or os.getcwd())
-        env = {k: str(v) for k, v in (kwargs.get("env") or os.environ).items()}
-        env["JPY_PARENT_PID"] = str(os.getpid())  # as jupyter_client's launch_kernel adds (launcher.py, POSIX)
-        self.prepared.go(cwd, env)
-        self.process = ForkedKernelProcess(self.prepared.pid)  # type: ignore[assignment]
-        self.pid = self.pgid = self.prepared.pid  # the kernel leads its own process group
-        self.cwd = cwd
-        return self.connection_info
-
-    async def cleanup(self, restart: bool = False) -> None:
-        if self.prepared is not None:
-            for path in (self.prepared.connection_file, self.prepared.fifo):
-                Path(path).unlink(missing_ok=True)
-        await super().cleanup(restart)
-
-
-class PooledKernelManager(PromptKernelManager):  # type: ignore[misc]
-    """A kernel manager whose kernel comes from the pool (shut down and cleaned up as usual)."""
-
-    def set_prepared(self, prepared: PreparedKernel) -> None:
-        self.kernel_id = str(uuid.uuid4())
-        provisioner = ZygoteProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-        provisioner.prepared = prepared
-        self.provisioner = provisioner
+__all__ = ["KernelPool", "KernelPools", "pool_can_serve",
+           # where they now live: forked_kernel and kernel_start (importable from here as before)
+           "ForkedKernelProcess", "PooledKernelManager", "PreparedKernel", "ZygoteProvisioner", "nbclient_arguments",
+           "PromptKernelClient", "PromptKernelManager", "kernel_spec", "missing_kernel"]
 
 
 class KernelPool:
@@ -260,7 +76,7 @@ class KernelPool:
         with self._lock:
             self._fill()
             prepared = self._ready.popleft()
-            while not _alive(prepared.pid):  # died while waiting (killed, out of memory): take a fresh one
+            while not process_alive(prepared.pid):  # died while waiting (killed, out of memory): take a fresh one
                 prepared.discard()
                 self._fill()
                 prepared = self._ready.popleft()

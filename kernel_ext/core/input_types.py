@@ -60,7 +60,7 @@ def _integer(value: Any, text: bool) -> int:
         number = int(value)
     else:
         raise BadValue("expected a whole number")
-    if int_out_of_range(number):  # Kestra's INT is a Java Integer (see core/rules.py)
+    if int_out_of_range(number):  # Kestra's INT is a Java Integer (see core/kestra_values.py)
         raise BadValue(f"{number} is outside Kestra's INT range ({JAVA_INT_MIN}..{JAVA_INT_MAX}, a Java Integer); "
                        f"{INT_RANGE_HINT}")
     return number

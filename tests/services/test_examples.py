@@ -100,13 +100,13 @@ def test_every_example_flow_runs(notebook: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_the_pipeline_steps_run_in_their_declared_order(tmp_path: Path) -> None:
     from kernel_ext.adapters.notebooks import read_notebook
-    from kernel_ext.core.convert import _find_cells
+    from kernel_ext.core.flow_fields import find_cells
     from kernel_ext.core.header import parse_header
 
     work = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, work)
     folder = work / "pipeline"
-    header_cell, _, _ = _find_cells(read_notebook(folder / "daily_pipeline.ipynb", "daily_pipeline.ipynb"))
+    header_cell, _, _ = find_cells(read_notebook(folder / "daily_pipeline.ipynb", "daily_pipeline.ipynb"))
     header, problems = parse_header(header_cell, "nbops.examples.pipeline")
     assert problems == [] and [len(g.steps) for g in header.steps] == [1, 2, 1]
     for group in header.steps:
