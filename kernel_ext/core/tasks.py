@@ -32,8 +32,10 @@ PARAMS_FILE = "params.json"
 PARAMS_YAML = "params.yaml"  # what papermill reads: params.json re-written by a YAML dumper
 RUNTIME_FILE = "kernel_ext.py"  # kernel_ext/runtime.py's text, for notebooks that import kernel_ext
 # static (no user value, no Pebble delimiters): params.json → params.yaml, with the container's Python
+# sort_keys=False: papermill injects the parameters in the file's order, which is the notebook's (as nbops run)
 PARAMS_TO_YAML = (f'import json, pathlib, yaml; text = pathlib.Path("{PARAMS_FILE}").read_text(encoding="utf-8"); '
-                  f'pathlib.Path("{PARAMS_YAML}").write_text(yaml.safe_dump(json.loads(text)), encoding="utf-8")')
+                  f'pathlib.Path("{PARAMS_YAML}").write_text('
+                  'yaml.safe_dump(json.loads(text), sort_keys=False), encoding="utf-8")')
 REQUIREMENTS_FILE = "requirements.txt"
 CONSTRAINTS_FILE = "constraints.txt"
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ ./-]*\Z")

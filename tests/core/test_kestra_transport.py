@@ -203,3 +203,11 @@ def test_the_old_transport_changed_the_values() -> None:
         Path(PARAMS_FILE).write_text(rendered, encoding="utf-8")
         assert read_yaml_file(PARAMS_FILE) == {"big": "1.23456785E7"}  # a string: the notebook failed
     assert kestra_task_reads({"big": 12345678.5}) == {"big": 12345678.5}
+
+
+def test_parameters_reach_papermill_in_the_notebook_order() -> None:
+    """papermill injects the parameters in the file's order: the task keeps the order Kestra rendered
+    (the notebook's), as nbops run passes them, so the injected cell reads the same in both."""
+    order = ["zeta", "alpha", "mid", "beta"]
+    read = kestra_task_reads({name: index for index, name in enumerate(order)})
+    assert list(read) == order
