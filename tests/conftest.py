@@ -46,6 +46,14 @@ def flow_notebook(path: Path, header: str | None = None, params: str = "x = 1\n"
     return write_notebook(path, cells)
 
 
+def clone(remote: Path, folder: Path) -> Repo:
+    """A teammate's clone of ``remote`` at ``folder``, with a Git identity of its own."""
+    subprocess.run(["git", "clone", "-q", str(remote), str(folder)], check=True)
+    for key, value in (("user.email", "c@example.com"), ("user.name", "C")):
+        subprocess.run(["git", "config", key, value], cwd=folder, check=True)
+    return Repo(folder)
+
+
 @dataclass
 class CliResult:
     code: int

@@ -6,7 +6,7 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
-from conftest import Repo
+from conftest import Repo, clone
 
 from kernel_ext.core.param_values import TextValue
 from kernel_ext.lab.actions import Target
@@ -16,13 +16,6 @@ from kernel_ext.lab.param_widgets import values_of
 
 def panel_for(path: Path | None) -> Panel:
     return Panel(Target.of(path))
-
-
-def clone(remote: Path, folder: Path) -> Repo:
-    subprocess.run(["git", "clone", "-q", str(remote), str(folder)], check=True)
-    for key, value in (("user.email", "c@example.com"), ("user.name", "C")):
-        subprocess.run(["git", "config", key, value], cwd=folder, check=True)
-    return Repo(folder)
 
 
 def test_push_then_sync_shows_the_plan_and_waits_for_confirm(repo: Repo, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import Repo
+from conftest import Repo, clone
 
 NAMES = ("a", "b", "c")
 
@@ -26,14 +26,6 @@ def published(repo: Repo, tmp_path: Path) -> Path:
     return remote
 
 
-def clone(remote: Path, tmp_path: Path, name: str) -> Repo:
-    path = tmp_path / name
-    subprocess.run(["git", "clone", "-q", str(remote), str(path)], check=True)
-    for key, value in (("user.email", "c@example.com"), ("user.name", "C")):
-        subprocess.run(["git", "config", key, value], cwd=path, check=True)
-    return Repo(path)
-
-
 def tracked(repo: Repo) -> set[str]:
     return set(repo.git("ls-files").split())
 
@@ -49,7 +41,7 @@ EVERYTHING = {f"{folder}/{name}.{ext}" for name in NAMES for folder, ext in (("n
 
 def test_commit_in_a_sparse_checkout_deletes_nothing(repo: Repo, tmp_path: Path) -> None:
     remote = published(repo, tmp_path)
-    mine = clone(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     mine.git("sparse-checkout", "set", "--no-cone", "/_flows/", "/pyproject.toml")
     assert not (mine.root / "notebooks").exists() and (mine.root / "_flows" / "a.yml").exists()
     before = mine.git("rev-parse", "HEAD")
@@ -63,7 +55,7 @@ def test_commit_in_a_sparse_checkout_deletes_nothing(repo: Repo, tmp_path: Path)
 
 def test_a_real_deletion_inside_a_sparse_checkout_still_commits(repo: Repo, tmp_path: Path) -> None:
     remote = published(repo, tmp_path)
-    mine = clone(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     mine.git("sparse-checkout", "set", "--no-cone", "/_flows/", "/pyproject.toml", "/notebooks/a.ipynb")
     (mine.root / "notebooks" / "a.ipynb").unlink()
     result = mine.cli("commit")
@@ -85,7 +77,7 @@ def test_commit_with_skip_worktree_files_deletes_nothing(repo: Repo, tmp_path: P
 
 def test_check_in_a_sparse_checkout_reports_what_it_did_not_check(repo: Repo, tmp_path: Path) -> None:
     remote = published(repo, tmp_path)
-    mine = clone(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     mine.git("sparse-checkout", "set", "--no-cone", "/_flows/", "/pyproject.toml")
     result = mine.cli("check")
     assert result.code == 0, result.out
@@ -115,7 +107,7 @@ def test_commit_refuses_to_delete_most_flows_without_force(repo: Repo, tmp_path:
 
 def test_sync_delete_guards_notebooks_as_well_as_flows(repo: Repo, tmp_path: Path) -> None:
     remote = published(repo, tmp_path)
-    mine = clone(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     repo.git("rm", "-q", "--cached", *(f"notebooks/{name}.ipynb" for name in NAMES))  # flows kept
     repo.git("commit", "-qm", "drop the notebooks, keep the flows")
     repo.git("push", "-q", "origin", "main")

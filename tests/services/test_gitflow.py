@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NAMESPACE, Repo, write_notebook
+from conftest import NAMESPACE, Repo, clone, write_notebook
 
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"  # built at run time: this file itself holds no key
 
@@ -185,14 +185,6 @@ def test_push_without_remote_or_on_a_detached_head(repo: Repo) -> None:
     assert repo.cli("push").code == 2
 
 
-def clone_of(remote: Path, tmp_path: Path, name: str) -> Repo:
-    path = tmp_path / name
-    subprocess.run(["git", "clone", "-q", str(remote), str(path)], check=True)
-    for key, value in (("user.email", "c@example.com"), ("user.name", "C")):
-        subprocess.run(["git", "config", key, value], cwd=path, check=True)
-    return Repo(path)
-
-
 def test_sync_plans_then_overwrites_with_a_backup_and_restore(repo: Repo, tmp_path: Path) -> None:
     remote = with_remote(initial(repo), tmp_path)
     (repo.root / "pyproject.toml").write_text(f'[tool.nbops]\nnamespace = "{NAMESPACE}"\n')
@@ -201,7 +193,7 @@ def test_sync_plans_then_overwrites_with_a_backup_and_restore(repo: Repo, tmp_pa
     repo.git("add", "pyproject.toml")
     repo.git("commit", "-qm", "config")
     assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
-    mine = clone_of(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     local_edit = mine.root / "notebooks" / "a.ipynb"
     local_edit.write_text(local_edit.read_text().replace("x = 1", "x = 99"))  # uncommitted work
     (mine.root / "notebooks" / "local_only.ipynb").write_text((mine.root / "notebooks" / "b.ipynb").read_text())
@@ -224,7 +216,7 @@ def test_sync_deletes_only_when_asked_and_within_the_share(repo: Repo, tmp_path:
     remote = with_remote(initial(repo), tmp_path)
     repo.nb("a.ipynb")
     assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
-    mine = clone_of(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     for name in ("x", "y", "z"):
         mine.nb(f"{name}.ipynb")
     assert mine.cli("export").code == 0
@@ -249,7 +241,7 @@ def test_a_sync_killed_half_way_converges_when_run_again(repo: Repo, tmp_path: P
     for name in "abcdef":
         repo.nb(f"{name}.ipynb", params="x = 1\n")
     assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
-    mine = clone_of(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     for name in "abcdef":
         repo.nb(f"{name}.ipynb", params="x = 2\n")
     assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
@@ -381,7 +373,7 @@ def test_sync_never_writes_through_a_symlink_out(repo: Repo, tmp_path: Path) -> 
     remote = with_remote(initial(repo), tmp_path)
     repo.nb("ext/a.ipynb")
     assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
-    mine = clone_of(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     outside = tmp_path / "outside"
     outside.mkdir()
     import shutil
@@ -403,7 +395,7 @@ def test_sync_delete_leaves_ignored_files_alone(repo: Repo, tmp_path: Path) -> N
     remote = with_remote(initial(repo), tmp_path)
     repo.nb("a.ipynb")
     assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
-    mine = clone_of(remote, tmp_path, "mine")
+    mine = clone(remote, tmp_path / "mine")
     (mine.root / ".gitignore").write_text("notebooks/scratch/\n")
     scratch = mine.root / "notebooks" / "scratch" / "notes.txt"
     scratch.parent.mkdir(parents=True)
@@ -416,7 +408,7 @@ def test_sync_fast_forwards_head_when_it_can_and_says_why_when_not(repo: Repo, t
     remote = with_remote(initial(repo), tmp_path)
     repo.nb("a.ipynb", params="x = 1\n")
     assert repo.cli("commit").code == 0 and repo.cli("push").code == 0
-    mine, ahead = clone_of(remote, tmp_path, "mine"), clone_of(remote, tmp_path, "ahead")
+    mine, ahead = clone(remote, tmp_path / "mine"), clone(remote, tmp_path / "ahead")
     (ahead.root / "mine.txt").write_text("a local commit\n")
     ahead.git("add", "mine.txt")
     ahead.git("commit", "-qm", "local work")
