@@ -23,6 +23,7 @@ break and at the first ``{% endraw %}``, so it cannot carry every text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 DELIMITER = re.compile(r"\{[{%#]")
@@ -60,27 +61,26 @@ def unrepresentable(text: str) -> bool:
     return RAW_BLOCK.search(text) is not None
 
 
-def escape_value(value: Any) -> Any:
-    """A default's value with every string escaped, map keys included (Kestra renders list items and
-    map entries one by one: Property.asList, VariableRenderer.render(Map))."""
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` with ``change`` applied to every string in it, map keys included (Kestra renders list
+    items and map entries one by one: Property.asList, VariableRenderer.render(Map))."""
     if isinstance(value, str):
-        return escape(value)
+        return change(value)
     if isinstance(value, list | tuple):
-        return [escape_value(v) for v in value]
+        return [map_strings(v, change) for v in value]
     if isinstance(value, dict):
-        return {escape(k) if isinstance(k, str) else k: escape_value(v) for k, v in value.items()}
+        return {change(k) if isinstance(k, str) else k: map_strings(v, change) for k, v in value.items()}
     return value
+
+
+def escape_value(value: Any) -> Any:
+    """A default's value with every string escaped (see :func:`escape`)."""
+    return map_strings(value, escape)
 
 
 def unescape_value(value: Any) -> Any:
     """:func:`escape_value` undone, string by string (see :func:`unescape`)."""
-    if isinstance(value, str):
-        return unescape(value)
-    if isinstance(value, list | tuple):
-        return [unescape_value(v) for v in value]
-    if isinstance(value, dict):
-        return {unescape(k) if isinstance(k, str) else k: unescape_value(v) for k, v in value.items()}
-    return value
+    return map_strings(value, unescape)
 
 
 def strings_of(value: Any) -> list[str]:
