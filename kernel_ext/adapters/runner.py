@@ -175,9 +175,10 @@ def _mark_stopped_cell(executed: dict[str, Any], output: Path, error: CellError)
     if (executed.get("nbformat"), executed.get("nbformat_minor", 0)) < (4, 5):
         for marker in (executed["cells"][0], executed["cells"][index + 1]):
             marker.pop("id")  # cell ids came with nbformat 4.5
+    from ..core.gitplan import notebook_bytes
     from .files import atomic_write
 
-    atomic_write(output, json.dumps(executed, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    atomic_write(output, notebook_bytes(executed))
     return replace(error, cell=index + 2, message=message)
 
 

@@ -23,6 +23,7 @@ from ..adapters.project import Project
 from ..adapters.runner import NotebookOutcome, run_notebook, stop_kernel
 from ..adapters.store import RunStore
 from ..core.convert import Conversion
+from ..core.gitplan import notebook_bytes
 from ..core.model import InputType, frozen_map
 from ..core.notebook import SKIP_TAG
 from ..core.pipeline import Pipeline, PipelineStep
@@ -227,7 +228,7 @@ def _redact_notebook(path: Path, names: set[str]) -> None:
     from .scan import redact_secret_parameters
 
     redacted = redact_secret_parameters(json.loads(path.read_text(encoding="utf-8")), names)
-    atomic_write(path, json.dumps(redacted, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    atomic_write(path, notebook_bytes(redacted))
 
 
 def run(project: Project, target: str, given: Mapping[str, Any],
